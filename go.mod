@@ -1,0 +1,3 @@
+module github.com/socialauth/socialauth
+
+go 1.26
