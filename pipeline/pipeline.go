@@ -43,10 +43,10 @@ type Result int
 const (
 	// Continue runs the next step.
 	Continue Result = iota
-	// Paused stops the pipeline, serves State.Response and keeps the state
+	// Paused stops the pipeline, serves State.Reply and keeps the state
 	// as a partial so that it can be resumed at the same step.
 	Paused
-	// Stopped stops the pipeline and serves State.Response; it cannot be
+	// Stopped stops the pipeline and serves State.Reply; it cannot be
 	// resumed.
 	Stopped
 )
@@ -145,8 +145,8 @@ func (s *State) Stop(h http.Handler) (Result, error) {
 	return Stopped, nil
 }
 
-// Response returns the response set by Pause or Stop.
-func (s *State) Response() http.Handler { return s.response }
+// Reply returns the response set by Pause or Stop.
+func (s *State) Reply() http.Handler { return s.response }
 
 // Outcome is how a run ended.
 type Outcome struct {
