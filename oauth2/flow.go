@@ -1,0 +1,324 @@
+package oauth2
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/socialerr"
+)
+
+// Stash keys.
+const (
+	stashState       = "state"
+	stashVerifier    = "verifier"
+	stashRedirectURI = "redirect_uri"
+)
+
+// oauth2Backend is the backend New returns.
+type oauth2Backend struct {
+	name         string
+	clientID     string
+	clientSecret string
+
+	authorizationURL string
+	accessTokenURL   string
+	refreshTokenURL  string
+	revokeTokenURL   string
+
+	scope          []string
+	scopeSeparator string
+	scopeParameter string
+	responseType   string
+	authExtra      map[string]string
+
+	stateParameter bool
+	redirectState  bool
+	pkce           bool
+
+	tokenAuth   TokenAuthMethod
+	tokenMethod string
+
+	idKey     string
+	details   DetailsMapping
+	extraData []ExtraField
+	hooks     Hooks
+
+	caller *Caller
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+var (
+	_ backend.Backend   = (*oauth2Backend)(nil)
+	_ backend.Refresher = (*oauth2Backend)(nil)
+	_ backend.Revoker   = (*oauth2Backend)(nil)
+)
+
+// Name implements backend.Backend.
+func (b *oauth2Backend) Name() string { return b.name }
+
+// checksState reports whether the reply carries a state to check.
+func (b *oauth2Backend) checksState() bool { return b.stateParameter || b.redirectState }
+
+// Begin implements backend.Backend: it returns the authorization URL and
+// stashes the state, the PKCE verifier and the redirect URI sent.
+func (b *oauth2Backend) Begin(ctx context.Context, req *backend.BeginRequest) (*backend.BeginResult, error) {
+	if req == nil || req.RedirectURI == "" {
+		return nil, socialerr.Missing(b.name, "redirect_uri")
+	}
+	state := req.State
+	if state == "" {
+		state = randomToken()
+	}
+	stash := backend.Stash{}
+	redirectURI := req.RedirectURI
+	q := url.Values{}
+	q.Set("client_id", b.clientID)
+	q.Set("response_type", b.responseType)
+	switch {
+	case b.stateParameter:
+		q.Set("state", state)
+		stash[stashState] = state
+	case b.redirectState:
+		u, err := url.Parse(redirectURI)
+		if err != nil {
+			return nil, socialerr.Wrap(socialerr.AuthFailed, b.name, err, "invalid redirect URI")
+		}
+		rq := u.Query()
+		rq.Set("redirect_state", state)
+		u.RawQuery = rq.Encode()
+		redirectURI = u.String()
+		stash[stashState] = state
+	}
+	q.Set("redirect_uri", redirectURI)
+	stash[stashRedirectURI] = redirectURI
+	if len(b.scope) > 0 {
+		q.Set(b.scopeParameter, strings.Join(b.scope, b.scopeSeparator))
+	}
+	for k, v := range b.authExtra {
+		q.Set(k, v)
+	}
+	if b.pkce {
+		verifier := randomToken()
+		sum := sha256.Sum256([]byte(verifier))
+		q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(sum[:]))
+		q.Set("code_challenge_method", "S256")
+		stash[stashVerifier] = verifier
+	}
+	u, err := url.Parse(b.authorizationURL)
+	if err != nil { // validated by New
+		return nil, socialerr.Wrap(socialerr.AuthUnknownError, b.name, err, "")
+	}
+	existing := u.Query()
+	for k, vs := range q {
+		existing[k] = vs
+	}
+	u.RawQuery = existing.Encode()
+	return &backend.BeginResult{RedirectURL: u.String(), Stash: stash}, nil
+}
+
+// Complete implements backend.Backend.
+func (b *oauth2Backend) Complete(ctx context.Context, req *backend.CompleteRequest) (*backend.Identity, error) {
+	if req == nil {
+		return nil, socialerr.New(socialerr.AuthStateMissing, b.name, "")
+	}
+	params := req.Params
+	if code := params.Get("error"); code != "" {
+		pe := &socialerr.ProviderError{Kind: socialerr.AuthFailed, Backend: b.name,
+			Endpoint: stripQuery(b.authorizationURL), Code: code,
+			Description: params.Get("error_description"), URI: params.Get("error_uri")}
+		if code == "access_denied" {
+			pe.Kind = socialerr.AuthCanceled
+		}
+		return nil, pe
+	}
+	if req.Stash == nil {
+		return nil, socialerr.New(socialerr.AuthStateMissing, b.name, "")
+	}
+	if b.checksState() {
+		want := req.Stash[stashState]
+		param := "state"
+		if !b.stateParameter {
+			param = "redirect_state"
+		}
+		got := params.Get(param)
+		if want == "" || got == "" {
+			return nil, socialerr.New(socialerr.AuthStateMissing, b.name, "")
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
+			return nil, socialerr.New(socialerr.AuthStateForbidden, b.name, "")
+		}
+	}
+	code := params.Get("code")
+	if code == "" {
+		return nil, socialerr.Missing(b.name, "code")
+	}
+	form := url.Values{}
+	form.Set("grant_type", "authorization_code")
+	form.Set("code", code)
+	form.Set("redirect_uri", cmp.Or(req.Stash[stashRedirectURI], req.RedirectURI))
+	if b.pkce {
+		verifier := req.Stash[stashVerifier]
+		if verifier == "" {
+			return nil, socialerr.New(socialerr.AuthStateMissing, b.name, "")
+		}
+		form.Set("code_verifier", verifier)
+	}
+	tok, err := b.tokenRequest(ctx, b.accessTokenURL, form)
+	if err != nil {
+		return nil, err
+	}
+	return b.identity(ctx, tok)
+}
+
+// identity fetches the user data for tok and builds the Identity.
+func (b *oauth2Backend) identity(ctx context.Context, tok *backend.Token) (*backend.Identity, error) {
+	var resp map[string]any
+	var err error
+	if b.hooks.UserData != nil {
+		resp, err = b.hooks.UserData(ctx, b.caller, tok)
+	} else {
+		resp, err = b.caller.UserData(ctx, tok)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		resp = map[string]any{}
+	}
+	details := b.mapDetails(resp)
+	uid, err := b.uid(resp, details)
+	if err != nil {
+		return nil, err
+	}
+	extra, keep := b.loadExtraData(resp, tok)
+	return &backend.Identity{
+		UID:            uid,
+		Details:        details,
+		Response:       resp,
+		Token:          tok,
+		ExtraData:      extra,
+		KeepOldIfEmpty: keep,
+	}, nil
+}
+
+// tokenRequest calls a token endpoint with client authentication and
+// parses the token reply.
+func (b *oauth2Backend) tokenRequest(ctx context.Context, endpoint string, form url.Values) (*backend.Token, error) {
+	header := b.authenticate(form)
+	reply, err := send(ctx, b.caller.client, b.name, b.caller.userAgent, b.tokenMethod, endpoint, header, form)
+	if err != nil {
+		return nil, err
+	}
+	fields, perr := parseFields(reply.Header.Get("Content-Type"), reply.Body)
+	if !reply.OK() || (perr == nil && fields["error"] != nil && fields["error"] != "") {
+		return nil, reply.Error(socialerr.AuthTokenError)
+	}
+	if perr != nil {
+		pe := reply.Error(socialerr.AuthUnknownError)
+		pe.Err = perr
+		return nil, pe
+	}
+	tok := &backend.Token{
+		AccessToken:  stringField(fields, "access_token"),
+		TokenType:    stringField(fields, "token_type"),
+		RefreshToken: stringField(fields, "refresh_token"),
+		Raw:          fields,
+	}
+	if tok.AccessToken == "" {
+		pe := reply.Error(socialerr.AuthTokenError)
+		pe.Err = errors.New("no access_token in the token reply")
+		return nil, pe
+	}
+	if secs, ok := integer(fields["expires_in"]); ok && secs > 0 {
+		tok.Expiry = b.now().Add(time.Duration(secs) * time.Second)
+	}
+	return tok, nil
+}
+
+// Refresh implements backend.Refresher: a refresh_token grant at the
+// refresh URL (the token URL when none). When the reply has no new
+// refresh token, the one given is kept in the result.
+func (b *oauth2Backend) Refresh(ctx context.Context, refreshToken string) (*backend.Token, error) {
+	if refreshToken == "" {
+		return nil, socialerr.Missing(b.name, "refresh_token")
+	}
+	form := url.Values{}
+	form.Set("grant_type", "refresh_token")
+	form.Set("refresh_token", refreshToken)
+	tok, err := b.tokenRequest(ctx, cmp.Or(b.refreshTokenURL, b.accessTokenURL), form)
+	if err != nil {
+		return nil, err
+	}
+	if tok.RefreshToken == "" {
+		tok.RefreshToken = refreshToken
+	}
+	return tok, nil
+}
+
+// Revoke implements backend.Revoker. With a Revoke hook it runs the hook.
+// Otherwise it sends the association's access token to the revocation URL
+// (RFC 7009) with client authentication. A backend without a revocation
+// URL has nothing to call: Revoke returns nil, as python-social-auth does,
+// and logs it at debug level. An association without an access token has
+// nothing to revoke either: nil.
+func (b *oauth2Backend) Revoke(ctx context.Context, extraData map[string]any) error {
+	if b.hooks.Revoke != nil {
+		return b.hooks.Revoke(ctx, b.caller, extraData)
+	}
+	token, _ := extraData["access_token"].(string)
+	if b.revokeTokenURL == "" || token == "" {
+		b.logger.DebugContext(ctx, "oauth2: nothing to revoke", "backend", b.name,
+			"has_revocation_url", b.revokeTokenURL != "", "has_token", token != "")
+		return nil
+	}
+	form := url.Values{}
+	form.Set("token", token)
+	form.Set("token_type_hint", "access_token")
+	header := b.authenticate(form)
+	reply, err := send(ctx, b.caller.client, b.name, b.caller.userAgent, http.MethodPost, b.revokeTokenURL, header, form)
+	if err != nil {
+		return err
+	}
+	switch {
+	case reply.OK():
+		return nil
+	case reply.StatusCode >= 400 && reply.StatusCode < 500:
+		return reply.Error(socialerr.AuthTokenError)
+	}
+	return reply.Error(socialerr.AuthUnknownError)
+}
+
+// randomToken returns 32 random bytes, base64url without padding (43
+// characters, a valid RFC 7636 verifier).
+func randomToken() string {
+	var buf [32]byte
+	_, _ = rand.Read(buf[:]) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(buf[:])
+}
+
+// authenticate adds the client's credentials to a token-endpoint request:
+// form fields, or the Basic header it returns.
+func (b *oauth2Backend) authenticate(form url.Values) http.Header {
+	header := http.Header{}
+	if b.tokenAuth == ClientSecretPost {
+		form.Set("client_id", b.clientID)
+		form.Set("client_secret", b.clientSecret)
+		return header
+	}
+	// RFC 6749 section 2.3.1: both are form-encoded before Basic encoding.
+	header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString(
+		[]byte(url.QueryEscape(b.clientID)+":"+url.QueryEscape(b.clientSecret))))
+	return header
+}

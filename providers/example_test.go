@@ -1,0 +1,80 @@
+package providers_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/providers"
+	"github.com/socialauth/socialauth/settings"
+)
+
+// Build the GitHub backend from settings and start a login.
+func ExampleLookup() {
+	spec, ok := providers.Lookup("github")
+	if !ok {
+		log.Fatal("no github backend")
+	}
+	conf := settings.New(settings.Map{
+		"SOCIAL_AUTH_GITHUB_KEY":    "my-client-id",
+		"SOCIAL_AUTH_GITHUB_SECRET": "my-client-secret",
+		"SOCIAL_AUTH_GITHUB_SCOPE":  []string{"user:email"},
+	})
+	b, err := spec.Build(backend.Config{
+		Name:       spec.Name,
+		Settings:   conf.For(spec.Name),
+		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		UserAgent:  "my-app/1.0",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := b.Begin(context.Background(), &backend.BeginRequest{
+		RedirectURI: "https://app.example.com/complete/github/",
+		State:       "random-state",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, _ := url.Parse(res.RedirectURL)
+	fmt.Println(spec.Title, spec.Protocol)
+	fmt.Println(u.Scheme + "://" + u.Host + u.Path)
+	fmt.Println("scope:", u.Query().Get("scope"))
+	// Output:
+	// GitHub oauth2
+	// https://github.com/login/oauth/authorize
+	// scope: user:email
+}
+
+// A backend reports every setting it misses, by its full name.
+func ExampleLookup_missingSettings() {
+	spec, _ := providers.Lookup("github-org")
+	_, err := spec.Build(backend.Config{Name: spec.Name, Settings: settings.New(settings.Map{
+		"SOCIAL_AUTH_GITHUB_ORG_KEY": "my-client-id",
+	}).For(spec.Name)})
+	fmt.Println(err)
+	// Output:
+	// providers: backend github-org: SOCIAL_AUTH_GITHUB_ORG_NAME is not set
+	// SOCIAL_AUTH_GITHUB_ORG_SECRET is not set
+}
+
+// The catalogue lists every backend and the settings it reads.
+func ExampleCatalogue() {
+	for _, spec := range providers.Catalogue() {
+		fmt.Println(spec.Name, spec.Reads)
+	}
+	// Output:
+	// facebook [API_VERSION PROFILE_EXTRA_PARAMS]
+	// github []
+	// github-enterprise [API_URL]
+	// github-enterprise-org [API_URL NAME]
+	// github-enterprise-team [API_URL ID]
+	// github-org [NAME]
+	// github-team [ID]
+	// google-oauth2 [USE_UNIQUE_USER_ID]
+	// oauth2 []
+}

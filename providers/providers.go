@@ -1,0 +1,120 @@
+// Package providers is socialauth's catalogue of backends, as data: each
+// entry is a [backend.Spec] whose Build hands a provider description to its
+// protocol package (today [oauth2]). Provider code exists only where a
+// provider really needs it: GitHub's email list and membership checks,
+// Facebook's signed Graph API calls, Google's choice of uid.
+//
+// The catalogue is never a mutable registry: [Catalogue] returns a fresh
+// slice on every call, and projects choose backends by name with
+// [Lookup] (or the engine's AUTHENTICATION_BACKENDS setting).
+//
+// Every backend reads the common OAuth 2.0 settings ([oauth2.CommonSettings]:
+// KEY, SECRET, SCOPE, the endpoint overrides…) plus those listed in its
+// Spec.Reads.
+package providers
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/oauth2"
+)
+
+// entry is one backend of the catalogue: what the Spec says, and how to
+// describe the provider from the backend's settings.
+type entry struct {
+	name     string
+	title    string
+	reads    []string
+	provider func(cfg backend.Config) (oauth2.Provider, error)
+}
+
+// oauth2Entries is the OAuth 2.0 part of the catalogue.
+func oauth2Entries() []entry {
+	return []entry{
+		{name: "oauth2", title: "OAuth 2.0 (generic, configured by settings)",
+			provider: func(backend.Config) (oauth2.Provider, error) { return oauth2.Provider{}, nil }},
+		{name: "github", title: "GitHub", provider: github(githubPlain, false)},
+		{name: "github-org", title: "GitHub organization", reads: []string{settingOrgName}, provider: github(githubOrg, false)},
+		{name: "github-team", title: "GitHub team", reads: []string{settingTeamID}, provider: github(githubTeam, false)},
+		{name: "github-enterprise", title: "GitHub Enterprise", reads: []string{settingAPIURL}, provider: github(githubPlain, true)},
+		{name: "github-enterprise-org", title: "GitHub Enterprise organization", reads: []string{settingAPIURL, settingOrgName},
+			provider: github(githubOrg, true)},
+		{name: "github-enterprise-team", title: "GitHub Enterprise team", reads: []string{settingAPIURL, settingTeamID},
+			provider: github(githubTeam, true)},
+		{name: "google-oauth2", title: "Google", reads: []string{settingUseUniqueUserID}, provider: google},
+		{name: "facebook", title: "Facebook", reads: []string{settingAPIVersion, settingProfileExtraParams}, provider: facebook},
+	}
+}
+
+// Catalogue returns every backend socialauth knows, sorted by name, in a
+// fresh slice the caller may change.
+func Catalogue() []backend.Spec {
+	entries := oauth2Entries()
+	specs := make([]backend.Spec, 0, len(entries))
+	for _, e := range entries {
+		specs = append(specs, e.spec())
+	}
+	slices.SortFunc(specs, func(a, b backend.Spec) int { return cmp.Compare(a.Name, b.Name) })
+	return specs
+}
+
+// Lookup returns the Spec of the backend with that name.
+func Lookup(name string) (backend.Spec, bool) {
+	for _, e := range oauth2Entries() {
+		if e.name == name {
+			return e.spec(), true
+		}
+	}
+	return backend.Spec{}, false
+}
+
+func (e entry) spec() backend.Spec {
+	return backend.Spec{
+		Name:     e.name,
+		Protocol: "oauth2",
+		Title:    e.title,
+		NeedsKey: true,
+		Reads:    slices.Clone(e.reads),
+		Build:    e.build,
+	}
+}
+
+// build describes the provider from the settings and hands it to the
+// protocol. When provider-specific settings are missing, the key and
+// secret are checked too, so that every missing setting is reported at
+// once.
+func (e entry) build(cfg backend.Config) (backend.Backend, error) {
+	if cfg.Name == "" {
+		cfg.Name = e.name
+	}
+	p, err := e.provider(cfg)
+	if err != nil {
+		errs := []error{err}
+		for _, name := range []string{"KEY", "SECRET"} {
+			if _, kerr := oauth2.RequireString(cfg, name); kerr != nil {
+				errs = append(errs, kerr)
+			}
+		}
+		return nil, fmt.Errorf("providers: backend %s: %w", cfg.Name, errors.Join(errs...))
+	}
+	return oauth2.New(cfg, p)
+}
+
+// Settings read by some providers, beyond the common OAuth 2.0 ones.
+const (
+	settingAPIURL = "API_URL"
+	// settingOrgName is the organisation of github-org backends: with
+	// the backend's prefix it reads SOCIAL_AUTH_GITHUB_ORG_NAME, the
+	// documented name.
+	settingOrgName = "NAME"
+	// settingTeamID is the team of github-team backends:
+	// SOCIAL_AUTH_GITHUB_TEAM_ID.
+	settingTeamID             = "ID"
+	settingUseUniqueUserID    = "USE_UNIQUE_USER_ID"
+	settingAPIVersion         = "API_VERSION"
+	settingProfileExtraParams = "PROFILE_EXTRA_PARAMS"
+)
