@@ -203,7 +203,9 @@ func New(cfg Config) (*Auth, error) {
 		}
 		b, err := a.buildBackend(spec, name)
 		if err != nil {
-			add("backend %s: %v", name, err)
+			for line := range strings.SplitSeq(err.Error(), "\n") {
+				add("backend %s: %s", name, strings.TrimPrefix(line, "oauth2: backend "+name+": "))
+			}
 			continue
 		}
 		a.backends[name] = b
@@ -211,6 +213,14 @@ func New(cfg Config) (*Auth, error) {
 		a.titles[name] = spec.Title
 		if err := a.resolvePipelines(name); err != nil {
 			add("backend %s: %v", name, err)
+		}
+	}
+	// Pipeline names are checked even when no backend could be built.
+	for _, setting := range []string{"PIPELINE", "DISCONNECT_PIPELINE"} {
+		if len(a.order) == 0 && a.settings.Has("", setting) {
+			if _, err := a.stepsFromSetting("", setting); err != nil {
+				add("%s: %v", settings.Prefix+setting, err)
+			}
 		}
 	}
 	if len(problems) > 0 {

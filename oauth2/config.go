@@ -116,10 +116,6 @@ func CommonSettings() []string {
 	}
 }
 
-// reservedAuthArguments are the authorization parameters that
-// AUTH_EXTRA_ARGUMENTS may not replace: they carry the login's security.
-var reservedAuthArguments = []string{"state", "redirect_uri", "code_challenge", "code_challenge_method", "client_id", "response_type"}
-
 // defaultTimeout bounds calls when the Config has no HTTP client.
 const defaultTimeout = 30 * time.Second
 
@@ -290,7 +286,9 @@ func New(cfg backend.Config, p Provider) (backend.Backend, error) {
 	scope = append(scope, r.strs(settingScope, nil)...)
 	b.scope = dedupe(scope)
 	b.authExtra = r.dict(settingAuthExtraArguments)
-	for _, k := range reservedAuthArguments {
+	// AUTH_EXTRA_ARGUMENTS may not replace the parameters that carry the
+	// login's security.
+	for _, k := range []string{"state", "redirect_uri", "code_challenge", "code_challenge_method", "client_id", "response_type"} {
 		if _, ok := b.authExtra[k]; ok {
 			r.add(&SettingError{Name: r.full(settingAuthExtraArguments),
 				Err: fmt.Errorf("may not set %q, which socialauth sends itself", k)})

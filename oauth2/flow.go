@@ -223,10 +223,10 @@ func (b *oauth2Backend) tokenRequest(ctx context.Context, endpoint string, form 
 	}
 	fields, perr := parseFields(reply.Header.Get("Content-Type"), reply.Body)
 	if !reply.OK() || (perr == nil && fields["error"] != nil && fields["error"] != "") {
-		return nil, reply.Error(socialerr.AuthTokenError)
+		return nil, reply.AsError(socialerr.AuthTokenError)
 	}
 	if perr != nil {
-		pe := reply.Error(socialerr.AuthUnknownError)
+		pe := reply.AsError(socialerr.AuthUnknownError)
 		pe.Err = perr
 		return nil, pe
 	}
@@ -237,7 +237,7 @@ func (b *oauth2Backend) tokenRequest(ctx context.Context, endpoint string, form 
 		Raw:          fields,
 	}
 	if tok.AccessToken == "" {
-		pe := reply.Error(socialerr.AuthTokenError)
+		pe := reply.AsError(socialerr.AuthTokenError)
 		pe.Err = errors.New("no access_token in the token reply")
 		return nil, pe
 	}
@@ -295,9 +295,9 @@ func (b *oauth2Backend) Revoke(ctx context.Context, extraData map[string]any) er
 	case reply.OK():
 		return nil
 	case reply.StatusCode >= 400 && reply.StatusCode < 500:
-		return reply.Error(socialerr.AuthTokenError)
+		return reply.AsError(socialerr.AuthTokenError)
 	}
-	return reply.Error(socialerr.AuthUnknownError)
+	return reply.AsError(socialerr.AuthUnknownError)
 }
 
 // randomToken returns 32 random bytes, base64url without padding (43

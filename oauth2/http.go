@@ -67,18 +67,18 @@ func (c *Caller) Resolve(ref string) (string, error) {
 type Reply struct {
 	// Endpoint is the URL called, without its query.
 	Endpoint   string
-	StatusCode int
-	Header     http.Header
-	Body       []byte
+	StatusCode int         // the HTTP status
+	Header     http.Header // the reply's headers
+	Body       []byte      // at most MaxReplySize bytes
 	backend    string
 }
 
 // OK reports a 2xx status.
 func (r *Reply) OK() bool { return r.StatusCode >= 200 && r.StatusCode < 300 }
 
-// Error returns a *socialerr.ProviderError of a kind for this reply, with
+// AsError returns a *socialerr.ProviderError of a kind for this reply, with
 // the RFC 6749 error fields when the body has them.
-func (r *Reply) Error(kind socialerr.Kind) *socialerr.ProviderError {
+func (r *Reply) AsError(kind socialerr.Kind) *socialerr.ProviderError {
 	pe := socialerr.NewProviderError(kind, r.backend, r.Endpoint, r.StatusCode, r.Body)
 	if fields, err := parseFields(r.Header.Get("Content-Type"), r.Body); err == nil {
 		pe.Code = stringField(fields, "error")
@@ -95,7 +95,7 @@ func (r *Reply) Error(kind socialerr.Kind) *socialerr.ProviderError {
 // or the reply is too big; the caller judges the status.
 func (c *Caller) Do(ctx context.Context, method, rawURL string, tok *backend.Token, form url.Values) (*Reply, error) {
 	target := rawURL
-	var header http.Header = http.Header{}
+	header := http.Header{}
 	if tok != nil {
 		switch c.placement {
 		case TokenInQuery:
@@ -131,12 +131,12 @@ func (c *Caller) GetJSON(ctx context.Context, rawURL string, tok *backend.Token,
 func (r *Reply) DecodeJSON(dst any) error {
 	switch {
 	case r.StatusCode == http.StatusUnauthorized || r.StatusCode == http.StatusForbidden:
-		return r.Error(socialerr.AuthTokenError)
+		return r.AsError(socialerr.AuthTokenError)
 	case !r.OK():
-		return r.Error(socialerr.AuthUnknownError)
+		return r.AsError(socialerr.AuthUnknownError)
 	}
 	if err := decodeJSON(r.Body, dst); err != nil {
-		pe := r.Error(socialerr.AuthUnknownError)
+		pe := r.AsError(socialerr.AuthUnknownError)
 		pe.Err = fmt.Errorf("malformed JSON reply: %w", err)
 		return pe
 	}

@@ -123,7 +123,7 @@ func (g facebookGraph) revoke(ctx context.Context, c *oauth2.Caller, extraData m
 	case reply.OK():
 		return nil
 	case reply.StatusCode >= 400 && reply.StatusCode < 500:
-		return reply.Error(socialerr.AuthTokenError)
+		return reply.AsError(socialerr.AuthTokenError)
 	}
-	return reply.Error(socialerr.AuthUnknownError)
+	return reply.AsError(socialerr.AuthUnknownError)
 }

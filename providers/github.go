@@ -224,9 +224,9 @@ func (m githubMembership) checkTeam(ctx context.Context, c *oauth2.Caller, tok *
 func (m githubMembership) refuse(reply *oauth2.Reply, message string) error {
 	switch {
 	case reply.StatusCode == http.StatusUnauthorized:
-		return reply.Error(socialerr.AuthTokenError)
+		return reply.AsError(socialerr.AuthTokenError)
 	case reply.StatusCode >= 500:
-		return reply.Error(socialerr.AuthUnknownError)
+		return reply.AsError(socialerr.AuthUnknownError)
 	}
 	return &socialerr.Error{Kind: socialerr.AuthForbidden, Backend: m.backend, Message: message,
 		Err: fmt.Errorf("membership check: status %d", reply.StatusCode)}

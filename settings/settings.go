@@ -43,18 +43,32 @@ func (m Map) Lookup(name string) (any, bool) {
 	return v, ok
 }
 
-// Env is a [Source] over "NAME=value" pairs, as given by [os.Environ].
+// Env is a [Source] over environment variables. It answers for
+// SOCIAL_AUTH_* names and, of the un-prefixed names of the lookup order,
+// only for the framework-wide globals python-social-auth falls back to
+// ([EnvGlobals]): a stray KEY, SECRET or API_URL variable in a process's
+// environment is never taken as a socialauth setting.
 type Env map[string]string
 
 // Lookup implements [Source].
 func (e Env) Lookup(name string) (any, bool) {
+	if !strings.HasPrefix(name, Prefix) && !isEnvGlobal(name) {
+		return nil, false
+	}
 	v, ok := e[name]
 	return v, ok
 }
 
-// FromEnv returns a [Source] over a snapshot of the process environment.
-// Only the names socialauth asks for are ever read: SOCIAL_AUTH_* names and
-// the un-prefixed global fallbacks of the lookup order (LOGIN_URL…).
+// EnvGlobals returns the un-prefixed names an [Env] source answers for.
+func EnvGlobals() []string {
+	return []string{"AUTHENTICATION_BACKENDS", "LOGIN_URL", "LOGIN_REDIRECT_URL", "LOGIN_ERROR_URL",
+		"RAISE_EXCEPTIONS", "FIELDS_STORED_IN_SESSION"}
+}
+
+func isEnvGlobal(name string) bool { return slices.Contains(EnvGlobals(), name) }
+
+// FromEnv returns a [Source] over a snapshot of the process environment;
+// see [Env] for the names it answers for.
 func FromEnv() Env { return FromEnviron(os.Environ()) }
 
 // FromEnviron is [FromEnv] over an explicit list of "NAME=value" pairs.

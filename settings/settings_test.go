@@ -156,3 +156,19 @@ func TestFromJSONFile(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestEnvIgnoresStrayUnprefixedNames(t *testing.T) {
+	s := settings.New(settings.FromEnviron([]string{
+		"KEY=stray", "SECRET=stray", "API_URL=https://attacker.example/", "LOGIN_URL=/login-page/",
+	}))
+	if s.Has("github", "KEY") || s.Has("github", "SECRET") || s.Has("github", "API_URL") {
+		t.Error("an un-prefixed environment variable was taken as a backend setting")
+	}
+	if s.String("github", "LOGIN_URL", "") != "/login-page/" {
+		t.Error("the LOGIN_URL global fallback is not read from the environment")
+	}
+	// An explicit Map keeps the full lookup order.
+	if !settings.New(settings.Map{"KEY": "x"}).Has("github", "KEY") {
+		t.Error("Map source lost the global fallback")
+	}
+}

@@ -63,19 +63,28 @@ func runDemo(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("demo: unexpected arguments %q", fs.Args())
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	return runDemoOn(ctx, ln, *dbPath, environ, stdout, stderr)
+}
+
+// runDemoOn serves the demo on ln until ctx ends, then closes the
+// database. It closes ln.
+func runDemoOn(ctx context.Context, ln net.Listener, dbPath string, environ []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	base := "http://" + displayAddr(ln.Addr().String())
-	site, err := newDemo(ctx, demoConfig{BaseURL: base, DBPath: *dbPath, Environ: environ, Logger: logger})
+	site, err := newDemo(ctx, demoConfig{BaseURL: base, DBPath: dbPath, Environ: environ, Logger: logger})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer site.Close()
-	fmt.Fprintf(stdout, "socialauth demo on %s (database %s); backends: %s\n", base, *dbPath,
+	fmt.Fprintf(stdout, "socialauth demo on %s (database %s); backends: %s\n", base, dbPath,
 		strings.Join(site.auth.BackendNames(), ", "))
 	return serve(ctx, ln, site.Handler())
 }

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/socialauth/socialauth"
+	"github.com/socialauth/socialauth/settings"
+	"github.com/socialauth/socialauth/sqlstore"
+)
+
+// Config is what the example site needs.
+type Config struct {
+	// Settings are the SOCIAL_AUTH_* settings (backends, keys, redirect
+	// URLs, the session secret).
+	Settings *settings.Settings
+	// DB keeps users and their associations. The caller closes it.
+	DB *sql.DB
+	// Logger receives socialauth's diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// App is the example site: a home page, a logout button and socialauth's
+// routes, all on one http.ServeMux.
+type App struct {
+	auth *socialauth.Auth
+	mux  *http.ServeMux
+}
+
+// NewApp applies the database schema, builds the socialauth engine and
+// routes the site.
+func NewApp(ctx context.Context, cfg Config) (*App, error) {
+	st, err := sqlstore.New(ctx, cfg.DB, sqlstore.SQLite, sqlstore.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("preparing the database: %w", err)
+	}
+	auth, err := socialauth.New(socialauth.Config{
+		Settings: cfg.Settings,
+		Store:    st,
+		Logger:   cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	app := &App{auth: auth, mux: http.NewServeMux()}
+
+	// socialauth finds its routes at the end of the path, so the same
+	// handler serves all three trees.
+	h := auth.Handler()
+	app.mux.Handle("/login/", h)
+	app.mux.Handle("/complete/", h)
+	app.mux.Handle("/disconnect/", h)
+
+	app.mux.HandleFunc("GET /{$}", app.home)
+	app.mux.Handle("POST /logout/", http.NewCrossOriginProtection().Handler(http.HandlerFunc(app.logout)))
+	return app, nil
+}
+
+// ServeHTTP serves the site.
+func (app *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { app.mux.ServeHTTP(w, r) }
+
+// Auth returns the site's socialauth engine.
+func (app *App) Auth() *socialauth.Auth { return app.auth }
+
+// homePage shows who is signed in, their linked accounts and the login
+// buttons. socialauth redirects failed logins here with "message" and
+// "backend" parameters (LOGIN_ERROR_URL defaults to LOGIN_URL, then "/").
+var homePage = template.Must(template.New("home").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>socialauth on net/http</title></head>
+<body>
+<h1>socialauth on net/http</h1>
+{{with .Message}}<p role="alert">Login failed: {{.}}</p>{{end}}
+{{with .Data.User}}
+<p>Signed in as <strong>{{.Username}}</strong>{{with .Email}} ({{.}}){{end}}.</p>
+<form method="post" action="/logout/"><button>Log out</button></form>
+{{else}}
+<p>You are not signed in.</p>
+{{end}}
+{{if .Data.Associated}}
+<h2>Linked accounts</h2>
+<ul>
+{{range .Data.Associated}}
+<li>{{.Provider}} account {{.UID}}
+<form method="post" action="{{$.BasePath}}/disconnect/{{.Provider}}/{{.ID}}/"><button>Disconnect</button></form></li>
+{{end}}
+</ul>
+{{end}}
+<h2>{{if .Data.User}}Link another account{{else}}Sign in{{end}}</h2>
+<ul>
+{{range .Data.Backends}}<li><a href="{{.LoginURL}}">Sign in with {{.Title}}</a></li>
+{{end}}
+</ul>
+</body>
+</html>
+`))
+
+type homeView struct {
+	Data     *socialauth.TemplateData
+	Message  string
+	BasePath string
+}
+
+func (app *App) home(w http.ResponseWriter, r *http.Request) {
+	data, err := app.auth.TemplateData(r)
+	if err != nil {
+		http.Error(w, "could not read your session", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	view := homeView{Data: data, Message: r.URL.Query().Get("message")}
+	if err := homePage.Execute(w, view); err != nil {
+		slog.ErrorContext(r.Context(), "rendering the home page", "err", err)
+	}
+}
+
+func (app *App) logout(w http.ResponseWriter, r *http.Request) {
+	if err := app.auth.Logout(w, r); err != nil {
+		http.Error(w, "could not log you out", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// openDB opens (creating it if needed) the SQLite database file at path
+// with the pragmas socialauth expects: foreign keys enforced, a busy
+// timeout and write-ahead logging.
+func openDB(ctx context.Context, path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, errors.New("no database path")
+	}
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return db, nil
+}
