@@ -801,3 +801,58 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		t.Error("empty config accepted")
 	}
 }
+
+func TestApplicationUserStoreAndRedirectIsHTTPS(t *testing.T) {
+	appUsers := memstore.New(memstore.Options{}) // stands for the application's own user model
+	app := newTestApp(t, settings.Map{"SOCIAL_AUTH_DISCONNECT_REDIRECT_URL": "/after-disconnect"}, func(c *socialauth.Config) {
+		c.Users = appUsers
+	})
+	app.browser.visit("/login/oauth2/")
+	ctx := context.Background()
+	if ok, _ := appUsers.UserExists(ctx, "testuser"); !ok {
+		t.Fatal("the user was not created in the application's user store")
+	}
+	if ok, _ := app.store.UserExists(ctx, "testuser"); ok {
+		t.Fatal("the user was created in socialauth's own table although Config.Users is set")
+	}
+	app.browser.visit("/login/other/")
+	res, _ := app.browser.post("/disconnect/other/", nil)
+	if loc := res.Header.Get("Location"); loc != "/after-disconnect" {
+		t.Errorf("disconnect redirect = %q", loc)
+	}
+
+	// Behind a TLS-terminating proxy the request arrives over HTTP; the
+	// callback URL must still be https.
+	httpsApp := newTestApp(t, settings.Map{"SOCIAL_AUTH_REDIRECT_IS_HTTPS": true}, nil)
+	rec := httptest.NewRecorder()
+	httpsApp.auth.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://app.example.com/login/oauth2/", nil))
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	if got := loc.Query().Get("redirect_uri"); got != "https://app.example.com/complete/oauth2/" {
+		t.Errorf("redirect_uri = %q", got)
+	}
+}
+
+func TestPausedDisconnectResumes(t *testing.T) {
+	confirm := func(ctx context.Context, s *pipeline.State) (pipeline.Result, error) {
+		if s.Request.Get("confirm") == "yes" {
+			return pipeline.Continue, nil
+		}
+		return s.Pause(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "confirm?") }))
+	}
+	app := newTestApp(t, nil, func(c *socialauth.Config) {
+		c.DisconnectPipeline = append([]pipeline.Step{confirm}, pipeline.DefaultDisconnect()...)
+	})
+	app.browser.visit("/login/oauth2/")
+	app.browser.visit("/login/other/")
+	res, body := app.browser.post("/disconnect/other/", nil)
+	if res.StatusCode != http.StatusOK || body != "confirm?" {
+		t.Fatalf("pause: %d %q", res.StatusCode, body)
+	}
+	res, _ = app.browser.post("/disconnect/other/", url.Values{"confirm": {"yes"}})
+	if res.StatusCode != http.StatusFound {
+		t.Fatalf("resume: %d", res.StatusCode)
+	}
+	if _, err := app.store.GetAssociation(context.Background(), "other", "o-77"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("association still there after the confirmed disconnect: %v", err)
+	}
+}

@@ -119,6 +119,16 @@ func (a *Auth) resumeIfPaused(req *request, form url.Values) (bool, error) {
 		}
 		return false, nil // another backend's pause; this request is a fresh callback
 	}
+	if pd.Kind == partialDisconnect {
+		// A paused disconnect belongs to the user who asked for it.
+		cur, err := a.currentUser(req.r, req.sess)
+		if err != nil {
+			return false, err
+		}
+		if cur == nil || cur.ID != pd.UserID {
+			return false, socialerr.New(socialerr.AuthForbidden, name, "log in as the account owner to continue")
+		}
+	}
 	// Used once: a step that pauses again saves it anew.
 	req.sess.Delete(sessionPartial)
 	if err := a.store.DeletePartial(ctx, sessTok); err != nil {

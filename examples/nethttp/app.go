@@ -3,17 +3,19 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path/filepath"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/socialauth/socialauth"
 	"github.com/socialauth/socialauth/settings"
 	"github.com/socialauth/socialauth/sqlstore"
+	"github.com/socialauth/socialauth/store"
 )
 
 // Config is what the example site needs.
@@ -30,13 +32,17 @@ type Config struct {
 // App is the example site: a home page, a logout button and socialauth's
 // routes, all on one http.ServeMux.
 type App struct {
-	auth *socialauth.Auth
-	mux  *http.ServeMux
+	auth   *socialauth.Auth
+	mux    *http.ServeMux
+	logger *slog.Logger
 }
 
 // NewApp applies the database schema, builds the socialauth engine and
 // routes the site.
 func NewApp(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	st, err := sqlstore.New(ctx, cfg.DB, sqlstore.SQLite, sqlstore.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("preparing the database: %w", err)
@@ -49,7 +55,7 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := &App{auth: auth, mux: http.NewServeMux()}
+	app := &App{auth: auth, mux: http.NewServeMux(), logger: cfg.Logger}
 
 	// socialauth finds its routes at the end of the path, so the same
 	// handler serves all three trees.
@@ -71,59 +77,77 @@ func (app *App) Auth() *socialauth.Auth { return app.auth }
 
 // homePage shows who is signed in, their linked accounts and the login
 // buttons. socialauth redirects failed logins here with "message" and
-// "backend" parameters (LOGIN_ERROR_URL defaults to LOGIN_URL, then "/").
+// "backend" parameters when LOGIN_ERROR_URL is "/" (its default is
+// LOGIN_URL, then "/").
 var homePage = template.Must(template.New("home").Parse(`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>socialauth on net/http</title></head>
+<head><meta charset="utf-8"><title>socialauth example</title></head>
 <body>
-<h1>socialauth on net/http</h1>
+<h1>socialauth example</h1>
 {{with .Message}}<p role="alert">Login failed: {{.}}</p>{{end}}
-{{with .Data.User}}
+{{with .User}}
 <p>Signed in as <strong>{{.Username}}</strong>{{with .Email}} ({{.}}){{end}}.</p>
 <form method="post" action="/logout/"><button>Log out</button></form>
 {{else}}
 <p>You are not signed in.</p>
 {{end}}
-{{if .Data.Associated}}
+{{with .Linked}}
 <h2>Linked accounts</h2>
 <ul>
-{{range .Data.Associated}}
-<li>{{.Provider}} account {{.UID}}
-<form method="post" action="{{$.BasePath}}/disconnect/{{.Provider}}/{{.ID}}/"><button>Disconnect</button></form></li>
+{{range .}}<li>{{.Title}} account {{.UID}}
+<form method="post" action="{{.DisconnectURL}}"><button>Disconnect</button></form></li>
 {{end}}
 </ul>
 {{end}}
-<h2>{{if .Data.User}}Link another account{{else}}Sign in{{end}}</h2>
+<h2>{{if .User}}Link another account{{else}}Sign in{{end}}</h2>
 <ul>
-{{range .Data.Backends}}<li><a href="{{.LoginURL}}">Sign in with {{.Title}}</a></li>
+{{range .Backends}}<li><a href="{{.LoginURL}}">Sign in with {{.Title}}</a></li>
 {{end}}
 </ul>
 </body>
 </html>
 `))
 
+// homeView is what homePage shows.
 type homeView struct {
-	Data     *socialauth.TemplateData
+	User     *store.User
+	Linked   []linkedAccount
+	Backends []socialauth.BackendInfo
 	Message  string
-	BasePath string
+}
+
+// linkedAccount is one of the user's associations.
+type linkedAccount struct {
+	Title, UID    string
+	DisconnectURL string
 }
 
 func (app *App) home(w http.ResponseWriter, r *http.Request) {
 	data, err := app.auth.TemplateData(r)
 	if err != nil {
+		app.logger.ErrorContext(r.Context(), "reading the session", "err", err)
 		http.Error(w, "could not read your session", http.StatusInternalServerError)
 		return
 	}
+	view := homeView{User: data.User, Backends: data.Backends, Message: r.URL.Query().Get("message")}
+	for _, as := range data.Associated {
+		info, _ := app.auth.Info(as.Provider) // Associated holds enabled backends only
+		view.Linked = append(view.Linked, linkedAccount{
+			Title:         info.Title,
+			UID:           as.UID,
+			DisconnectURL: info.Disconnect + url.PathEscape(as.ID) + "/",
+		})
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	view := homeView{Data: data, Message: r.URL.Query().Get("message")}
 	if err := homePage.Execute(w, view); err != nil {
-		slog.ErrorContext(r.Context(), "rendering the home page", "err", err)
+		app.logger.ErrorContext(r.Context(), "rendering the home page", "err", err)
 	}
 }
 
 func (app *App) logout(w http.ResponseWriter, r *http.Request) {
 	if err := app.auth.Logout(w, r); err != nil {
+		app.logger.ErrorContext(r.Context(), "logging out", "err", err)
 		http.Error(w, "could not log you out", http.StatusInternalServerError)
 		return
 	}
@@ -134,11 +158,12 @@ func (app *App) logout(w http.ResponseWriter, r *http.Request) {
 // with the pragmas socialauth expects: foreign keys enforced, a busy
 // timeout and write-ahead logging.
 func openDB(ctx context.Context, path string) (*sql.DB, error) {
-	if path == "" {
-		return nil, errors.New("no database path")
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
 	}
-	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
-	db, err := sql.Open("sqlite", dsn)
+	dsn := url.URL{Scheme: "file", Path: abs}
+	db, err := sql.Open("sqlite", dsn.String()+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
 	if err != nil {
 		return nil, err
 	}
