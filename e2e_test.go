@@ -498,8 +498,8 @@ func TestProviderFailures(t *testing.T) {
 		app := newTestApp(t, settings.Map{"SOCIAL_AUTH_RAISE_EXCEPTIONS": true}, nil)
 		app.p.Deny()
 		res, _ := app.browser.get("/login/oauth2/")
+		res, _ = app.browser.get(res.Header.Get("Location"))
 		res, body := app.browser.get(res.Header.Get("Location"))
-		res, body = app.browser.get(res.Header.Get("Location"))
 		if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "canceled") {
 			t.Errorf("status %d: %s", res.StatusCode, body)
 		}

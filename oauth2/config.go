@@ -424,14 +424,6 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
 }
 
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
 // dedupe drops blank and repeated items, keeping the first occurrence.
 func dedupe(items []string) []string {
 	out := make([]string, 0, len(items))
