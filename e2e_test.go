@@ -529,6 +529,15 @@ func TestMethodsAndRoutes(t *testing.T) {
 	if res, _ := app.browser.do(req); res.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE /login/: %d", res.StatusCode)
 	}
+	// A HEAD (link prefetch) must not spend the login's state.
+	cb := app.browser.callback("oauth2")
+	head, _ := http.NewRequest(http.MethodHead, cb.String(), nil)
+	if res, _ := app.browser.do(head); res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD /complete/: %d", res.StatusCode)
+	}
+	if final, _ := app.browser.visit(cb.String()); final.Path != "/home" {
+		t.Errorf("login after a HEAD landed on %s", final)
+	}
 	if res, _ := app.browser.get("/disconnect/oauth2/"); res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
 		t.Errorf("GET /disconnect/: %d", res.StatusCode)
 	}

@@ -83,7 +83,7 @@ func (a *Auth) Handler() http.Handler {
 		}
 		switch rt.action {
 		case "login", "complete":
-			if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
+			if r.Method != http.MethodGet && r.Method != http.MethodPost {
 				w.Header().Set("Allow", "GET, POST")
 				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 				return
@@ -280,9 +280,7 @@ func (a *Auth) serveComplete(w http.ResponseWriter, r *http.Request, rt route) {
 		Request:     r,
 	})
 	if err != nil {
-		// The flow is spent either way; keep that in the session.
-		a.saveSession(req)
-		a.fail(req, err)
+		a.fail(req, err) // saves the session: the flow is spent either way
 		return
 	}
 	current, err := a.currentUser(r, req.sess)

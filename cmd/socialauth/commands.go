@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -52,7 +53,10 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *dbPath == "" {
 		return fmt.Errorf("migrate: --db is required")
 	}
-	db, err := sql.Open("sqlite", "file:"+*dbPath+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)")
+	if fs.NArg() > 0 {
+		return fmt.Errorf("migrate: unexpected arguments %q", fs.Args())
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(*dbPath, "foreign_keys(1)", "busy_timeout(5000)"))
 	if err != nil {
 		return err
 	}
@@ -62,4 +66,22 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "%s is up to date\n", *dbPath)
 	return nil
+}
+
+// sqliteDSN is the modernc.org/sqlite data source name of the file at path
+// with the given pragmas. The path is escaped as a URI path, so that a file
+// name containing '?', '#' or '%' names that file and not another one.
+func sqliteDSN(path string, pragmas ...string) string {
+	q := make([]string, 0, len(pragmas))
+	for _, p := range pragmas {
+		q = append(q, "_pragma="+url.QueryEscape(p))
+	}
+	if strings.HasPrefix(path, "//") { // would read as a URI authority
+		path = "/" + strings.TrimLeft(path, "/")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath()
+	if len(q) > 0 {
+		dsn += "?" + strings.Join(q, "&")
+	}
+	return dsn
 }

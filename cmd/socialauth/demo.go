@@ -128,7 +128,7 @@ func newDemo(ctx context.Context, cfg demoConfig) (*demo, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	db, err := sql.Open("sqlite", "file:"+cfg.DBPath+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
+	db, err := sql.Open("sqlite", sqliteDSN(cfg.DBPath, "foreign_keys(1)", "busy_timeout(5000)", "journal_mode(WAL)"))
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ type Config struct {
 // routes, all on one http.ServeMux.
 type App struct {
 	auth   *socialauth.Auth
-	mux    *http.ServeMux
+	routes http.Handler
 	logger *slog.Logger
 }
 
@@ -55,22 +55,25 @@ func NewApp(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := &App{auth: auth, mux: http.NewServeMux(), logger: cfg.Logger}
+	app := &App{auth: auth, logger: cfg.Logger}
 
-	// socialauth finds its routes at the end of the path, so the same
-	// handler serves all three trees.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", app.home)
+	// Logout changes state: POST only, and refused when cross-site.
+	mux.Handle("POST /logout/", http.NewCrossOriginProtection().Handler(http.HandlerFunc(app.logout)))
+	// socialauth finds its routes at the end of the path, so one handler
+	// serves the three trees. It checks the methods itself (disconnect is
+	// POST only) and protects disconnect from cross-site requests.
 	h := auth.Handler()
-	app.mux.Handle("/login/", h)
-	app.mux.Handle("/complete/", h)
-	app.mux.Handle("/disconnect/", h)
-
-	app.mux.HandleFunc("GET /{$}", app.home)
-	app.mux.Handle("POST /logout/", http.NewCrossOriginProtection().Handler(http.HandlerFunc(app.logout)))
+	mux.Handle("/login/", h)
+	mux.Handle("/complete/", h)
+	mux.Handle("/disconnect/", h)
+	app.routes = mux
 	return app, nil
 }
 
 // ServeHTTP serves the site.
-func (app *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { app.mux.ServeHTTP(w, r) }
+func (app *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { app.routes.ServeHTTP(w, r) }
 
 // Auth returns the site's socialauth engine.
 func (app *App) Auth() *socialauth.Auth { return app.auth }
@@ -81,9 +84,9 @@ func (app *App) Auth() *socialauth.Auth { return app.auth }
 // LOGIN_URL, then "/").
 var homePage = template.Must(template.New("home").Parse(`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>socialauth example</title></head>
+<head><meta charset="utf-8"><title>socialauth on net/http</title></head>
 <body>
-<h1>socialauth example</h1>
+<h1>socialauth on net/http</h1>
 {{with .Message}}<p role="alert">Login failed: {{.}}</p>{{end}}
 {{with .User}}
 <p>Signed in as <strong>{{.Username}}</strong>{{with .Email}} ({{.}}){{end}}.</p>
