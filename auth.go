@@ -173,8 +173,12 @@ func New(cfg Config) (*Auth, error) {
 		catalogue = providers.Catalogue()
 	}
 	specs := map[string]backend.Spec{}
+	aliases := map[string]string{}
 	for _, s := range catalogue {
 		specs[s.Name] = s
+		for _, alias := range s.Aliases {
+			aliases[alias] = s.Name
+		}
 	}
 	for _, s := range cfg.Backends {
 		if s.Name == "" || s.Build == nil {
@@ -193,6 +197,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	for _, name := range names {
 		name = strings.TrimSpace(name)
+		if canonical, ok := aliases[name]; ok {
+			name = canonical // a python-social-auth class path
+		}
 		if _, dup := a.backends[name]; dup {
 			continue // python-social-auth: the first listed wins
 		}

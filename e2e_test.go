@@ -865,3 +865,23 @@ func TestPausedDisconnectResumes(t *testing.T) {
 		t.Errorf("association still there after the confirmed disconnect: %v", err)
 	}
 }
+
+func TestPythonClassPathsSelectBackends(t *testing.T) {
+	auth, err := socialauth.New(socialauth.Config{
+		Settings: settings.New(settings.Map{
+			"SOCIAL_AUTH_AUTHENTICATION_BACKENDS": []string{
+				"social_core.backends.github.GithubOAuth2", "social.backends.google.GoogleOAuth2", "github",
+			},
+			"SOCIAL_AUTH_GITHUB_KEY": "k", "SOCIAL_AUTH_GITHUB_SECRET": "s",
+			"SOCIAL_AUTH_GOOGLE_OAUTH2_KEY": "k", "SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET": "s",
+			"SOCIAL_AUTH_SECRET_KEY": testSecretKey,
+		}),
+		Store: memstore.New(memstore.Options{}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(auth.BackendNames(), ","); got != "github,google-oauth2" {
+		t.Errorf("backends = %s", got)
+	}
+}

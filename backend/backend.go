@@ -151,6 +151,11 @@ type Spec struct {
 	Protocol string
 	// Title is a human name ("GitHub").
 	Title string
+	// Aliases are other names that select this backend in
+	// AUTHENTICATION_BACKENDS, such as python-social-auth's class path
+	// ("social_core.backends.github.GithubOAuth2"), for projects porting
+	// their settings. URLs and setting names always use Name.
+	Aliases []string
 	// NeedsKey reports whether KEY and SECRET are required.
 	NeedsKey bool
 	// Reads lists the per-backend setting names the backend reads, beyond

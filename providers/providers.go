@@ -28,6 +28,7 @@ import (
 type entry struct {
 	name     string
 	title    string
+	python   string // python-social-auth's class path, accepted as an alias
 	reads    []string
 	provider func(cfg backend.Config) (oauth2.Provider, error)
 }
@@ -37,16 +38,16 @@ func oauth2Entries() []entry {
 	return []entry{
 		{name: "oauth2", title: "OAuth 2.0 (generic, configured by settings)",
 			provider: func(backend.Config) (oauth2.Provider, error) { return oauth2.Provider{}, nil }},
-		{name: "github", title: "GitHub", provider: github(githubPlain, false)},
-		{name: "github-org", title: "GitHub organization", reads: []string{settingOrgName}, provider: github(githubOrg, false)},
-		{name: "github-team", title: "GitHub team", reads: []string{settingTeamID}, provider: github(githubTeam, false)},
-		{name: "github-enterprise", title: "GitHub Enterprise", reads: []string{settingAPIURL}, provider: github(githubPlain, true)},
-		{name: "github-enterprise-org", title: "GitHub Enterprise organization", reads: []string{settingAPIURL, settingOrgName},
+		{name: "github", python: "social_core.backends.github.GithubOAuth2", title: "GitHub", provider: github(githubPlain, false)},
+		{name: "github-org", python: "social_core.backends.github.GithubOrganizationOAuth2", title: "GitHub organization", reads: []string{settingOrgName}, provider: github(githubOrg, false)},
+		{name: "github-team", python: "social_core.backends.github.GithubTeamOAuth2", title: "GitHub team", reads: []string{settingTeamID}, provider: github(githubTeam, false)},
+		{name: "github-enterprise", python: "social_core.backends.github_enterprise.GithubEnterpriseOAuth2", title: "GitHub Enterprise", reads: []string{settingAPIURL}, provider: github(githubPlain, true)},
+		{name: "github-enterprise-org", python: "social_core.backends.github_enterprise.GithubEnterpriseOrganizationOAuth2", title: "GitHub Enterprise organization", reads: []string{settingAPIURL, settingOrgName},
 			provider: github(githubOrg, true)},
-		{name: "github-enterprise-team", title: "GitHub Enterprise team", reads: []string{settingAPIURL, settingTeamID},
+		{name: "github-enterprise-team", python: "social_core.backends.github_enterprise.GithubEnterpriseTeamOAuth2", title: "GitHub Enterprise team", reads: []string{settingAPIURL, settingTeamID},
 			provider: github(githubTeam, true)},
-		{name: "google-oauth2", title: "Google", reads: []string{settingUseUniqueUserID}, provider: google},
-		{name: "facebook", title: "Facebook", reads: []string{settingAPIVersion, settingProfileExtraParams}, provider: facebook},
+		{name: "google-oauth2", python: "social_core.backends.google.GoogleOAuth2", title: "Google", reads: []string{settingUseUniqueUserID}, provider: google},
+		{name: "facebook", python: "social_core.backends.facebook.FacebookOAuth2", title: "Facebook", reads: []string{settingAPIVersion, settingProfileExtraParams}, provider: facebook},
 	}
 }
 
@@ -62,10 +63,20 @@ func Catalogue() []backend.Spec {
 	return specs
 }
 
-// Lookup returns the Spec of the backend with that name.
+// aliases returns the python-social-auth class path of a backend and its
+// older "social." form.
+func aliases(python string) []string {
+	if python == "" {
+		return nil
+	}
+	return []string{python, "social." + python[len("social_core."):]}
+}
+
+// Lookup returns the Spec of the backend with that name, or with that
+// python-social-auth class path (social_core.backends.github.GithubOAuth2).
 func Lookup(name string) (backend.Spec, bool) {
 	for _, e := range oauth2Entries() {
-		if e.name == name {
+		if e.name == name || slices.Contains(aliases(e.python), name) {
 			return e.spec(), true
 		}
 	}
@@ -78,6 +89,7 @@ func (e entry) spec() backend.Spec {
 		Protocol: "oauth2",
 		Title:    e.title,
 		NeedsKey: true,
+		Aliases:  aliases(e.python),
 		Reads:    slices.Clone(e.reads),
 		Build:    e.build,
 	}
