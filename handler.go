@@ -136,6 +136,20 @@ func (a *Auth) newRequest(w http.ResponseWriter, r *http.Request, rt route) (*re
 	return req, nil
 }
 
+// start loads the session, finds the backend and parses the request's
+// data; on failure it has answered and returns false.
+func (a *Auth) start(w http.ResponseWriter, r *http.Request, rt route) (*request, url.Values, bool) {
+	req, err := a.newRequest(w, r, rt)
+	if err == nil {
+		var form url.Values
+		if form, err = params(r); err == nil {
+			return req, form, true
+		}
+	}
+	a.fail(req, err)
+	return nil, nil, false
+}
+
 // params returns the request's query and form values; form values win.
 func params(r *http.Request) (url.Values, error) {
 	if err := r.ParseForm(); err != nil {
@@ -158,17 +172,11 @@ func (req *request) completeURL() string {
 }
 
 func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request, rt route) {
-	req, err := a.newRequest(w, r, rt)
-	if err != nil {
-		a.fail(req, err)
+	req, form, ok := a.start(w, r, rt)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	form, err := params(r)
-	if err != nil {
-		a.fail(req, err)
-		return
-	}
 	if h := a.cfg.Events.LoginStarted; h != nil {
 		h(ctx, rt.backend)
 	}
@@ -253,17 +261,11 @@ func (a *Auth) takeFlow(sess *session.Session, name string) backend.Stash {
 }
 
 func (a *Auth) serveComplete(w http.ResponseWriter, r *http.Request, rt route) {
-	req, err := a.newRequest(w, r, rt)
-	if err != nil {
-		a.fail(req, err)
+	req, form, ok := a.start(w, r, rt)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
-	form, err := params(r)
-	if err != nil {
-		a.fail(req, err)
-		return
-	}
 
 	if resumed, err := a.resumeIfPaused(req, form); resumed || err != nil {
 		if err != nil {
@@ -484,14 +486,8 @@ func (a *Auth) currentUser(r *http.Request, sess *session.Session) (*store.User,
 
 func (a *Auth) serveDisconnect(w http.ResponseWriter, r *http.Request) {
 	rt, _ := r.Context().Value(routeKey{}).(route)
-	req, err := a.newRequest(w, r, rt)
-	if err != nil {
-		a.fail(req, err)
-		return
-	}
-	form, err := params(r)
-	if err != nil {
-		a.fail(req, err)
+	req, form, ok := a.start(w, r, rt)
+	if !ok {
 		return
 	}
 	if resumed, err := a.resumeIfPaused(req, form); resumed || err != nil {

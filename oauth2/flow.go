@@ -291,13 +291,7 @@ func (b *oauth2Backend) Revoke(ctx context.Context, extraData map[string]any) er
 	if err != nil {
 		return err
 	}
-	switch {
-	case reply.OK():
-		return nil
-	case reply.StatusCode >= 400 && reply.StatusCode < 500:
-		return reply.AsError(socialerr.AuthTokenError)
-	}
-	return reply.AsError(socialerr.AuthUnknownError)
+	return reply.RevokeError()
 }
 
 // randomToken returns 32 random bytes, base64url without padding (43

@@ -287,3 +287,16 @@ func stringField(m map[string]any, key string) string {
 	}
 	return ""
 }
+
+// RevokeError maps the reply of a revocation call: nil for 2xx,
+// AuthTokenError for a 4xx (the token was refused), AuthUnknownError
+// otherwise.
+func (r *Reply) RevokeError() error {
+	switch {
+	case r.OK():
+		return nil
+	case r.StatusCode >= 400 && r.StatusCode < 500:
+		return r.AsError(socialerr.AuthTokenError)
+	}
+	return r.AsError(socialerr.AuthUnknownError)
+}

@@ -119,11 +119,5 @@ func (g facebookGraph) revoke(ctx context.Context, c *oauth2.Caller, extraData m
 	if err != nil {
 		return err
 	}
-	switch {
-	case reply.OK():
-		return nil
-	case reply.StatusCode >= 400 && reply.StatusCode < 500:
-		return reply.AsError(socialerr.AuthTokenError)
-	}
-	return reply.AsError(socialerr.AuthUnknownError)
+	return reply.RevokeError()
 }
