@@ -253,6 +253,9 @@ func (a *Auth) buildBackend(spec backend.Spec, name string) (backend.Backend, er
 		UserAgent:  view.String("USER_AGENT", DefaultUserAgent),
 		Logger:     a.logger.With("backend", name),
 		Now:        a.now,
+
+		Nonces:             a.store,
+		OpenIDAssociations: a.store,
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/socialauth/socialauth/settings"
+	"github.com/socialauth/socialauth/store"
 )
 
 // Backend is one way to log in.
@@ -140,6 +141,26 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; never nil.
 	Now func() time.Time
+	// Nonces records used nonces (OpenID 2.0 replay protection); never nil
+	// when built by the engine.
+	Nonces store.NonceStore
+	// OpenIDAssociations keeps OpenID 2.0 shared secrets; never nil when
+	// built by the engine.
+	OpenIDAssociations store.OpenIDAssociationStore
+}
+
+// TokenAuthenticator is a Backend that can log a person in from
+// credentials a client SDK already obtained from the provider (a mobile or
+// JavaScript SDK's access token, an OAuth 1.0a token and secret, an ID
+// token): python-social-auth's do_auth. It must verify that the
+// credentials are valid at the provider and, where the provider allows it,
+// that they were issued to this application, and fail with a socialerr
+// kind otherwise.
+type TokenAuthenticator interface {
+	// AuthenticateToken returns who the credentials belong to. creds holds
+	// "access_token" (and "oauth_token"/"oauth_token_secret" for OAuth
+	// 1.0a, "id_token" for OpenID Connect).
+	AuthenticateToken(ctx context.Context, creds url.Values) (*Identity, error)
 }
 
 // Spec declares a backend of the catalogue.

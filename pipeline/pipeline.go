@@ -59,6 +59,10 @@ type Session interface {
 	Delete(key string)
 }
 
+// ValidationSender sends an email validation code to code.Email; link is
+// the absolute URL that completes the validation.
+type ValidationSender func(ctx context.Context, s *State, code *store.Code, link string) error
+
 // State is everything the steps share. Fields marked "saved" survive a
 // pause; the rest are set again by the engine on resume.
 type State struct {
@@ -115,6 +119,15 @@ type State struct {
 	// PartialToken identifies this run once it has been paused; a step
 	// that renders a form includes it so that the resume finds the run.
 	PartialToken string
+	// ResumeCode, when a step sets it before pausing, lets a browser other
+	// than the one that started the run resume it by presenting the code
+	// as the "verification_code" parameter together with the partial
+	// token, after an explicit confirmation page (mail validation links
+	// opened on another device). Only a hash of it is kept. Saved.
+	ResumeCode string
+	// SendValidation sends an email validation code: python-social-auth's
+	// EMAIL_VALIDATION_FUNCTION. Set by the engine. Not saved.
+	SendValidation ValidationSender
 
 	// AssociationID is the association named in /disconnect/{backend}/{id}/
 	// (disconnect pipeline only).
