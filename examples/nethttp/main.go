@@ -35,9 +35,10 @@ func main() {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *addr, *dbPath, logger); err != nil {
-		logger.Error("nethttp example", "err", err)
+	err := run(ctx, *addr, *dbPath, logger)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nethttp: %v\n", err)
 		os.Exit(1)
 	}
 }
