@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -58,6 +59,14 @@ type Config struct {
 	// Steps are the application's steps that pipeline settings may name,
 	// beside the built-in ones of pipeline.Registry.
 	Steps map[string]pipeline.Step
+	// SendValidationEmail sends email validation codes for the
+	// mail_validation step: python-social-auth's
+	// EMAIL_VALIDATION_FUNCTION.
+	SendValidationEmail pipeline.ValidationSender
+	// ValidationSenders are named senders; the EMAIL_VALIDATION_FUNCTION
+	// setting (per backend too) picks one by name, overriding
+	// SendValidationEmail.
+	ValidationSenders map[string]pipeline.ValidationSender
 	// HTTPClient makes every call to providers. Default: a client with the
 	// URLOPEN_TIMEOUT timeout (30 seconds when unset). Never
 	// http.DefaultClient.
@@ -110,6 +119,8 @@ type Auth struct {
 	disconnect map[string][]pipeline.Step
 	logger     *slog.Logger
 	now        func() time.Time
+	// confirmPage asks a browser to confirm taking over a paused login.
+	confirmPage *template.Template
 }
 
 // ConfigError lists every problem New found.
@@ -151,6 +162,8 @@ func New(cfg Config) (*Auth, error) {
 		titles:     map[string]string{},
 		pipelines:  map[string][]pipeline.Step{},
 		disconnect: map[string][]pipeline.Step{},
+
+		confirmPage: template.Must(template.New("confirm").Parse(confirmPageHTML)),
 	}
 	if a.users == nil {
 		a.users = cfg.Store
@@ -220,6 +233,11 @@ func New(cfg Config) (*Auth, error) {
 		a.titles[name] = spec.Title
 		if err := a.resolvePipelines(name); err != nil {
 			add("backend %s: %v", name, err)
+		}
+		if fn := cfg.Settings.String(name, "EMAIL_VALIDATION_FUNCTION", ""); fn != "" {
+			if _, ok := cfg.ValidationSenders[fn]; !ok {
+				add("backend %s: EMAIL_VALIDATION_FUNCTION names %q, which is not in Config.ValidationSenders", name, fn)
+			}
 		}
 	}
 	// Pipeline names are checked even when no backend could be built.
@@ -385,3 +403,11 @@ func (a *Auth) Store() store.Store { return a.store }
 
 // Sessions returns the session store in use.
 func (a *Auth) Sessions() session.Store { return a.sessions }
+
+// validationSender returns the email validation sender of a backend.
+func (a *Auth) validationSender(name string) pipeline.ValidationSender {
+	if fn := a.settings.String(name, "EMAIL_VALIDATION_FUNCTION", ""); fn != "" {
+		return a.cfg.ValidationSenders[fn]
+	}
+	return a.cfg.SendValidationEmail
+}

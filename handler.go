@@ -316,6 +316,8 @@ func (a *Auth) newState(req *request, form url.Values) *pipeline.State {
 		Logger:       a.logger.With("backend", req.rt.backend),
 		Now:          a.now,
 		CompleteURL:  req.completeURL(),
+
+		SendValidation: a.validationSender(req.rt.backend),
 	}
 }
 

@@ -1,10 +1,13 @@
 package socialauth
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -43,6 +46,8 @@ type partialData struct {
 	EmailValidated bool              `json:"email_validated,omitempty"`
 	Data           map[string]any    `json:"data,omitempty"`
 	AssociationID  string            `json:"association_id,omitempty"`
+	// ResumeCodeHash is the SHA-256 of State.ResumeCode, hex.
+	ResumeCodeHash string `json:"resume_code_hash,omitempty"`
 }
 
 // pause keeps a paused pipeline under its token and binds the token to the
@@ -53,6 +58,10 @@ func (a *Auth) pause(req *request, st *pipeline.State, kind string, step int) er
 		Kind: kind, Identity: st.Identity, UID: st.UID, Details: st.Details, Response: st.Response,
 		IsNew: st.IsNew, NewAssociation: st.NewAssociation, Username: st.Username,
 		EmailValidated: st.EmailValidated, Data: st.Data, AssociationID: st.AssociationID,
+	}
+	if st.ResumeCode != "" {
+		sum := sha256.Sum256([]byte(st.ResumeCode))
+		pd.ResumeCodeHash = hex.EncodeToString(sum[:])
 	}
 	if st.User != nil {
 		pd.UserID = st.User.ID
@@ -92,8 +101,14 @@ func (a *Auth) resumeIfPaused(req *request, form url.Values) (bool, error) {
 	sessTok, inSession := req.sess.Get(sessionPartial)
 	reqTok := form.Get(PartialTokenParam)
 	if reqTok != "" && (!inSession || subtle.ConstantTimeCompare([]byte(reqTok), []byte(sessTok)) != 1) {
-		return false, socialerr.New(socialerr.AuthForbidden, name,
-			"this sign-in must be continued from the browser that started it")
+		// Another browser may take the run over only by presenting the
+		// code the paused step sent out (a validation link opened on
+		// another device), and only after confirming it.
+		handled, err := a.transferPartial(req, form, reqTok)
+		if err != nil || handled {
+			return handled, err
+		}
+		sessTok, inSession = reqTok, true
 	}
 	if !inSession {
 		return false, nil
@@ -172,3 +187,69 @@ func (a *Auth) resumeIfPaused(req *request, form url.Values) (bool, error) {
 	}
 	return true, nil
 }
+
+// ResumeCodeParam is the parameter carrying a paused step's ResumeCode.
+const ResumeCodeParam = "verification_code"
+
+// transferPartial lets a browser that does not hold a partial take it over
+// when it presents the partial's resume code: GET shows a confirmation
+// page, a same-origin POST of that page binds the partial to this browser
+// and reports handled=false so that the caller resumes it. Anything else
+// is AuthForbidden.
+func (a *Auth) transferPartial(req *request, form url.Values, token string) (handled bool, err error) {
+	name := req.rt.backend
+	forbidden := socialerr.New(socialerr.AuthForbidden, name,
+		"this sign-in must be continued from the browser that started it")
+	code := form.Get(ResumeCodeParam)
+	if code == "" {
+		return false, forbidden
+	}
+	p, err := a.store.GetPartial(req.r.Context(), token)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, socialerr.New(socialerr.AuthStateMissing, name, "this sign-in has expired; please start again")
+	}
+	if err != nil {
+		return false, err
+	}
+	var pd partialData
+	if json.Unmarshal(p.Data, &pd) != nil || pd.ResumeCodeHash == "" || p.Backend != name {
+		return false, forbidden
+	}
+	sum := sha256.Sum256([]byte(code))
+	if subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(pd.ResumeCodeHash)) != 1 {
+		return false, forbidden
+	}
+	if req.r.Method != http.MethodPost || form.Get("confirm") != "yes" {
+		noStore(req.w)
+		req.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		req.w.Header().Set("X-Frame-Options", "DENY")
+		req.w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+		err := a.confirmPage.Execute(req.w, map[string]string{
+			"Action": req.rt.prefix + "/complete/" + name + "/", "Token": token, "Code": code,
+			"Email": pd.Details.Email,
+		})
+		return true, err
+	}
+	if err := http.NewCrossOriginProtection().Check(req.r); err != nil {
+		return false, socialerr.Wrap(socialerr.AuthForbidden, name, err, "cross-site request refused")
+	}
+	req.sess.Set(sessionPartial, token)
+	return false, nil
+}
+
+const confirmPageHTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Continue signing in?</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;background:#f5f7fb;color:#1d2330;display:grid;place-items:center;min-height:100vh;margin:0}
+main{background:#fff;border:1px solid #e3e6ee;border-radius:14px;padding:2rem;max-width:26rem;box-shadow:0 6px 24px rgba(20,30,70,.07)}
+button{font:inherit;font-weight:600;padding:.6rem 1.1rem;border-radius:10px;border:1px solid #3355ff;background:#3355ff;color:#fff;cursor:pointer}</style>
+</head><body><main>
+<h1 style="font-size:1.3rem;margin-top:0">Continue signing in on this device?</h1>
+<p>The sign-in{{with .Email}} for <strong>{{.}}</strong>{{end}} was started in another browser. Continue here only if you started it.</p>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="partial_token" value="{{.Token}}">
+<input type="hidden" name="verification_code" value="{{.Code}}">
+<input type="hidden" name="confirm" value="yes">
+<button type="submit">Continue signing in</button>
+</form></main></body></html>
+`
