@@ -103,6 +103,7 @@ type Events struct {
 	Associated     func(ctx context.Context, backend string, u *store.User, a *store.Association)
 	Disconnected   func(ctx context.Context, backend string, u *store.User, removed []*store.Association)
 	PipelinePaused func(ctx context.Context, backend string, step int)
+	TokenRefreshed func(ctx context.Context, backend string, a *store.Association)
 }
 
 // Auth is a configured socialauth engine. It is safe for concurrent use.
@@ -119,6 +120,7 @@ type Auth struct {
 	disconnect map[string][]pipeline.Step
 	logger     *slog.Logger
 	now        func() time.Time
+	refreshing refreshLocks
 	// confirmPage asks a browser to confirm taking over a paused login.
 	confirmPage *template.Template
 }

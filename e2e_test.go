@@ -97,6 +97,7 @@ func newTestApp(t *testing.T, extra settings.Map, configure func(*socialauth.Con
 		"SOCIAL_AUTH_OAUTH2_AUTHORIZATION_URL": app.p.AuthorizeURL(),
 		"SOCIAL_AUTH_OAUTH2_ACCESS_TOKEN_URL":  app.p.TokenURL(),
 		"SOCIAL_AUTH_OAUTH2_USER_DATA_URL":     app.p.UserURL(),
+		"SOCIAL_AUTH_OAUTH2_REVOKE_TOKEN_URL":  app.p.RevokeURL(),
 		"SOCIAL_AUTH_OTHER_KEY":                app.other.ClientID,
 		"SOCIAL_AUTH_OTHER_SECRET":             app.other.ClientSecret,
 		"SOCIAL_AUTH_LOGIN_REDIRECT_URL":       "/home",

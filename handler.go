@@ -53,7 +53,7 @@ func parseRoute(path string) (route, bool) {
 	valid := func(s string) bool { return s != "" && s != "." && s != ".." }
 	if n >= 3 && valid(at(n-1)) {
 		switch at(n - 2) {
-		case "login", "complete", "disconnect":
+		case "login", "complete", "disconnect", "token":
 			return route{action: at(n - 2), backend: at(n - 1), prefix: strings.Join(parts[:n-2], "/")}, true
 		}
 	}
@@ -69,12 +69,14 @@ func parseRoute(path string) (route, bool) {
 //	GET|POST /complete/{backend}/        the provider's callback, and partial resumes
 //	POST     /disconnect/{backend}/      remove the user's associations with a backend
 //	POST     /disconnect/{backend}/{id}/ remove one association
+//	POST     /token/{backend}/           log in from a client SDK's token (JSON reply)
 //
 // It finds them under any prefix, so it can be mounted as is on
 // http.ServeMux, chi or gorilla/mux; other paths get 404.
 func (a *Auth) Handler() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	disconnect := cop.Handler(http.HandlerFunc(a.serveDisconnect))
+	token := cop.Handler(http.HandlerFunc(a.serveToken))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt, ok := parseRoute(r.URL.Path)
 		if !ok {
@@ -88,10 +90,10 @@ func (a *Auth) Handler() http.Handler {
 				http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 				return
 			}
-		case "disconnect":
+		case "disconnect", "token":
 			if r.Method != http.MethodPost {
 				w.Header().Set("Allow", "POST")
-				http.Error(w, "disconnect needs POST", http.StatusMethodNotAllowed)
+				http.Error(w, rt.action+" needs POST", http.StatusMethodNotAllowed)
 				return
 			}
 		}
@@ -104,6 +106,8 @@ func (a *Auth) Handler() http.Handler {
 			a.serveLogin(w, r, rt)
 		case "complete":
 			a.serveComplete(w, r, rt)
+		case "token":
+			token.ServeHTTP(w, r)
 		default:
 			disconnect.ServeHTTP(w, r)
 		}
