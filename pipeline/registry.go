@@ -47,6 +47,7 @@ func builtins() []builtin {
 		{"AuthAllowed", "social_auth", "auth_allowed", AuthAllowed},
 		{"SocialUser", "social_auth", "social_user", SocialUser},
 		{"AssociateByEmail", "social_auth", "associate_by_email", AssociateByEmail},
+		{"MailValidation", "mail", "mail_validation", MailValidation},
 		{"AssociateUser", "social_auth", "associate_user", AssociateUser},
 		{"LoadExtraData", "social_auth", "load_extra_data", LoadExtraData},
 		{"GetUsername", "user", "get_username", GetUsername},

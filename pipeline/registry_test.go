@@ -63,6 +63,7 @@ func TestRegistryNames(t *testing.T) {
 	add(pipeline.AuthAllowed, "AuthAllowed", "social_auth", "auth_allowed")
 	add(pipeline.SocialUser, "SocialUser", "social_auth", "social_user")
 	add(pipeline.AssociateByEmail, "AssociateByEmail", "social_auth", "associate_by_email")
+	add(pipeline.MailValidation, "MailValidation", "mail", "mail_validation")
 	add(pipeline.AssociateUser, "AssociateUser", "social_auth", "associate_user")
 	add(pipeline.LoadExtraData, "LoadExtraData", "social_auth", "load_extra_data")
 	add(pipeline.GetUsername, "GetUsername", "user", "get_username")
