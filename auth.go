@@ -226,7 +226,11 @@ func New(cfg Config) (*Auth, error) {
 		b, err := a.buildBackend(spec, name)
 		if err != nil {
 			for line := range strings.SplitSeq(err.Error(), "\n") {
-				add("backend %s: %s", name, strings.TrimPrefix(line, "oauth2: backend "+name+": "))
+				// "oauth2: backend github: X" reads "backend github: X".
+				if _, rest, ok := strings.Cut(line, ": backend "+name+": "); ok && !strings.Contains(line[:len(line)-len(rest)-len(": backend "+name+": ")], " ") {
+					line = rest
+				}
+				add("backend %s: %s", name, line)
 			}
 			continue
 		}
@@ -343,7 +347,7 @@ func checkGlobalSettings(s *settings.Settings) []string {
 	}
 	for _, name := range []string{"RAISE_EXCEPTIONS", "REDIRECT_IS_HTTPS", "SESSION_EXPIRATION",
 		"USERNAME_IS_FULL_EMAIL", "SLUGIFY_USERNAMES", "CLEAN_USERNAMES", "UNSAFE_SESSION_COOKIE_OVER_HTTP",
-		"REVOKE_TOKENS_ON_DISCONNECT"} {
+		"REVOKE_TOKENS_ON_DISCONNECT", "FORCE_EMAIL_VALIDATION", "PASSWORDLESS"} {
 		_, err := s.BoolE("", name, false)
 		note(err)
 	}
@@ -351,8 +355,10 @@ func checkGlobalSettings(s *settings.Settings) []string {
 		_, err := s.IntE("", name, 0)
 		note(err)
 	}
-	_, err := s.SecondsE("", "URLOPEN_TIMEOUT", 0)
-	note(err)
+	for _, name := range []string{"URLOPEN_TIMEOUT", "EMAIL_VALIDATION_TTL", "PARTIAL_TTL"} {
+		_, err := s.SecondsE("", name, 0)
+		note(err)
+	}
 	for _, name := range []string{"WHITELISTED_DOMAINS", "WHITELISTED_EMAILS", "PROTECTED_USER_FIELDS",
 		"FIELDS_STORED_IN_SESSION", "ALLOWED_REDIRECT_HOSTS"} {
 		_, err := s.StringsE("", name, nil)

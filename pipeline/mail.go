@@ -160,8 +160,8 @@ func verifyEmailCode(ctx context.Context, s *State, name, email, code string) er
 		return invalid
 	}
 	if err := s.Codes.VerifyCode(ctx, code); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return invalid
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+			return invalid // gone, or used by a concurrent request
 		}
 		return fmt.Errorf("mail_validation: %w", err)
 	}

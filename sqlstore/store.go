@@ -615,10 +615,19 @@ func (s *Store) GetCode(ctx context.Context, code string) (*store.Code, error) {
 	return &c, nil
 }
 
-// VerifyCode marks a code verified. An unknown code is an error matching
+// VerifyCode marks a code verified, atomically. A code already verified
+// is an error matching store.ErrConflict, an unknown code one matching
 // store.ErrNotFound.
 func (s *Store) VerifyCode(ctx context.Context, code string) error {
-	return s.execOne(ctx, "verifying code", "UPDATE "+codesTable+" SET verified = ? WHERE code = ?", true, code)
+	err := s.execOne(ctx, "verifying code", "UPDATE "+codesTable+" SET verified = ? WHERE code = ? AND verified = ?", true, code, false)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	// Nothing updated: unknown, or verified already (by a concurrent call).
+	if _, gerr := s.GetCode(ctx, code); gerr == nil {
+		return fmt.Errorf("sqlstore: code already verified: %w", store.ErrConflict)
+	}
+	return err
 }
 
 // SavePartial stores a partial, replacing one with the same Token, and sets

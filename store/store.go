@@ -167,7 +167,9 @@ type CodeStore interface {
 	CreateCode(ctx context.Context, c *Code) error
 	// GetCode returns a code, or ErrNotFound.
 	GetCode(ctx context.Context, code string) (*Code, error)
-	// VerifyCode marks a code verified. An unknown code is ErrNotFound.
+	// VerifyCode marks a code verified, atomically: of concurrent calls
+	// for one code exactly one succeeds. A code already verified is
+	// ErrConflict; an unknown code is ErrNotFound.
 	VerifyCode(ctx context.Context, code string) error
 }
 

@@ -460,7 +460,8 @@ func (s *Store) GetCode(ctx context.Context, code string) (*store.Code, error) {
 	return &c, nil
 }
 
-// VerifyCode marks a code verified. An unknown code is an error matching
+// VerifyCode marks a code verified. A code already verified is an error
+// matching store.ErrConflict, an unknown code one matching
 // store.ErrNotFound.
 func (s *Store) VerifyCode(ctx context.Context, code string) error {
 	s.mu.Lock()
@@ -468,6 +469,9 @@ func (s *Store) VerifyCode(ctx context.Context, code string) error {
 	c, ok := s.codes[code]
 	if !ok {
 		return fmt.Errorf("memstore: code: %w", store.ErrNotFound)
+	}
+	if c.Verified {
+		return fmt.Errorf("memstore: code already verified: %w", store.ErrConflict)
 	}
 	c.Verified = true
 	s.codes[code] = c

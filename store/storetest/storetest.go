@@ -901,7 +901,31 @@ var codeTests = []namedTest{
 		if got.Email != c.Email || !got.CreatedAt.Equal(c.CreatedAt) {
 			t.Errorf("VerifyCode changed other fields: %+v", got)
 		}
-		must(t, s.VerifyCode(ctx, c.Code), "VerifyCode twice")
+		wantErrIs(t, s.VerifyCode(ctx, c.Code), store.ErrConflict, "VerifyCode twice")
+	}},
+	{"ConcurrentVerifyOneWinner", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		must(t, s.CreateCode(ctx, &store.Code{Code: "race", Email: "a@example.com"}), "CreateCode")
+		const n = 8
+		errs := make(chan error, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() { errs <- s.VerifyCode(ctx, "race") })
+		}
+		wg.Wait()
+		close(errs)
+		wins := 0
+		for err := range errs {
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, store.ErrConflict):
+				t.Errorf("concurrent VerifyCode: %v", err)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%d concurrent VerifyCode calls succeeded, want exactly 1", wins)
+		}
 	}},
 	{"VerifyTouchesOnlyThatCode", func(t *testing.T, s store.Store) {
 		ctx := context.Background()
