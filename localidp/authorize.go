@@ -24,6 +24,7 @@ const (
 	maxUsernameLen = 150
 	maxNameLen     = 200
 	maxEmailLen    = 254
+	maxNonceLen    = 512
 )
 
 // authError is an RFC 6749 §4.1.2.1 error sent back to the client.
@@ -69,7 +70,7 @@ func (s *Server) parseAuthorization(q url.Values) (AuthorizationRequest, *pageEr
 	}
 	// From here on, errors go back to the client's redirect URI.
 	req.State = q.Get("state")
-	for _, name := range []string{"response_type", "state", "scope", "code_challenge", "code_challenge_method", "login_hint"} {
+	for _, name := range []string{"response_type", "state", "scope", "code_challenge", "code_challenge_method", "login_hint", "nonce"} {
 		if len(q[name]) > 1 {
 			return req, nil, &authError{"invalid_request", name + " is repeated"}
 		}
@@ -103,6 +104,10 @@ func (s *Server) parseAuthorization(q url.Values) (AuthorizationRequest, *pageEr
 		return req, nil, &authError{"invalid_request", "transform algorithm not supported: code_challenge_method must be S256"}
 	case req.CodeChallenge != "" && !validS256Challenge(req.CodeChallenge):
 		return req, nil, &authError{"invalid_request", "code_challenge is not a base64url SHA-256 digest"}
+	}
+	req.Nonce = q.Get("nonce")
+	if len(req.Nonce) > maxNonceLen {
+		return req, nil, &authError{"invalid_request", "nonce is too long"}
 	}
 	req.LoginHint = q.Get("login_hint")
 	if len(req.LoginHint) > maxUsernameLen || !utf8.ValidString(req.LoginHint) {
@@ -305,6 +310,7 @@ func (s *Server) sealPending(req AuthorizationRequest) (payload, mac string) {
 	v.Set("scope", req.Scope)
 	v.Set("code_challenge", req.CodeChallenge)
 	v.Set("code_challenge_method", req.CodeChallengeMethod)
+	v.Set("nonce", req.Nonce)
 	v.Set("exp", strconv.FormatInt(s.cfg.Now().Add(s.cfg.FormTTL).Unix(), 10))
 	payload = base64.RawURLEncoding.EncodeToString([]byte(v.Encode()))
 	return payload, base64.RawURLEncoding.EncodeToString(s.pendingMAC(payload))
@@ -352,6 +358,7 @@ func (s *Server) openPending(payload, mac string) (AuthorizationRequest, error) 
 		Scope:               v.Get("scope"),
 		CodeChallenge:       v.Get("code_challenge"),
 		CodeChallengeMethod: v.Get("code_challenge_method"),
+		Nonce:               v.Get("nonce"),
 	}
 	return req, nil
 }
@@ -368,6 +375,8 @@ func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, req Authoriza
 		redirectURI:   req.RedirectURI,
 		redirectGiven: req.RedirectURIGiven,
 		challenge:     req.CodeChallenge,
+		nonce:         req.Nonce,
+		authTime:      now,
 	}
 	s.mu.Lock()
 	code, err := s.storeLocked(now, g)

@@ -33,6 +33,10 @@ type grant struct {
 	redirectURI   string
 	redirectGiven bool
 	challenge     string
+	nonce         string
+
+	// authTime is when the person logged in (OpenID Connect's auth_time).
+	authTime time.Time
 
 	// family links a redeemed code and the tokens issued from it; deadline
 	// is when the family's refresh tokens stop working.

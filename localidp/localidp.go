@@ -44,6 +44,7 @@
 package localidp
 
 import (
+	"crypto"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -92,6 +93,9 @@ type Client struct {
 	RedirectURIs []string
 	// AuthMethod restricts how the client authenticates; any by default.
 	AuthMethod AuthMethod
+	// PublicKey checks the client assertions of a client whose
+	// AuthMethod is PrivateKeyJWT (such a client needs no Secret).
+	PublicKey crypto.PublicKey
 }
 
 // User is the person a code and its tokens are issued for.
@@ -124,6 +128,8 @@ type AuthorizationRequest struct {
 	CodeChallengeMethod string
 	// LoginHint pre-fills the username field.
 	LoginHint string
+	// Nonce is OpenID Connect's nonce, echoed in the ID token.
+	Nonce string
 }
 
 // Outcome is what an [Approver] decides.
@@ -191,6 +197,9 @@ type Config struct {
 	// Logger receives diagnostics (discarded when nil). Secrets, codes and
 	// tokens are never logged.
 	Logger *slog.Logger
+	// OIDC, when set, makes the server an OpenID Provider too (it needs
+	// Issuer); see [OIDCConfig].
+	OIDC *OIDCConfig
 }
 
 // Server is the authorization server. Create it with [New]; it is safe for
@@ -204,6 +213,7 @@ type Server struct {
 	clients   map[string]Client
 	grants    map[string]*grant // by sha256 of the code or token
 	lastSweep time.Time
+	oidc      *oidcState // nil unless Config.OIDC
 }
 
 // ErrInvalidClient reports a client registration that cannot be used.
@@ -268,6 +278,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Scopes == nil {
 		s.cfg.Scopes = nil
 	}
+	if cfg.OIDC != nil {
+		if cfg.Issuer == "" {
+			return nil, errors.New("localidp: Config.OIDC needs Config.Issuer")
+		}
+		oidc, err := newOIDCState(*cfg.OIDC)
+		if err != nil {
+			return nil, err
+		}
+		s.oidc = oidc
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -280,11 +300,15 @@ func validateClient(id string, c Client) error {
 	if id == "" {
 		return fmt.Errorf("%w: empty client id", ErrInvalidClient)
 	}
-	if c.Secret == "" {
+	if c.Secret == "" && (c.AuthMethod != PrivateKeyJWT || c.PublicKey == nil) {
 		return fmt.Errorf("%w: client %q has no secret", ErrInvalidClient, id)
 	}
 	switch c.AuthMethod {
 	case AuthMethodAny, ClientSecretBasic, ClientSecretPost:
+	case PrivateKeyJWT:
+		if c.PublicKey == nil {
+			return fmt.Errorf("%w: client %q authenticates with private_key_jwt but has no public key", ErrInvalidClient, id)
+		}
 	default:
 		return fmt.Errorf("%w: client %q: unknown auth method %q", ErrInvalidClient, id, c.AuthMethod)
 	}
@@ -369,7 +393,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.metadata(w)
 	default:
-		http.NotFound(w, r)
+		if !s.serveOIDC(w, r) {
+			http.NotFound(w, r)
+		}
 	}
 }
 

@@ -81,6 +81,9 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (string, *
 	unauthorized := &tokenError{http.StatusUnauthorized, "invalid_client", "client authentication failed"}
 	basicID, basicSecret, hasBasic := r.BasicAuth()
 	_, hasPostSecret := form["client_secret"]
+	if _, hasAssertion := form["client_assertion"]; hasAssertion && s.oidc != nil {
+		return s.authenticateAssertion(r, form)
+	}
 	var id, secret string
 	var method AuthMethod
 	switch {
@@ -106,12 +109,12 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (string, *
 	}
 	client, known := s.Client(id)
 	want := client.Secret
-	if !known {
+	if !known || want == "" {
 		want = "\x00unknown client" // compare anyway: same work either way
 	}
 	a, b := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(want))
 	match := subtle.ConstantTimeCompare(a[:], b[:]) == 1
-	if !known || !match {
+	if !known || client.Secret == "" || !match {
 		return "", unauthorized
 	}
 	if client.AuthMethod != AuthMethodAny && client.AuthMethod != method {
@@ -268,7 +271,7 @@ func (s *Server) issueTokensLocked(now time.Time, from *grant, scope string) (ma
 		}
 		return nil, invalidGrant("the grant has expired")
 	}
-	base := grant{clientID: from.clientID, user: from.user, scope: scope, family: from.family, deadline: from.deadline}
+	base := grant{clientID: from.clientID, user: from.user, scope: scope, family: from.family, deadline: from.deadline, authTime: from.authTime}
 	access := base
 	access.kind = kindAccess
 	access.expires = now.Add(s.cfg.TokenTTL)
@@ -292,6 +295,15 @@ func (s *Server) issueTokensLocked(now time.Time, from *grant, scope string) (ma
 	}
 	if scope != "" {
 		reply["scope"] = scope
+	}
+	idToken, ierr := s.idTokenLocked(now, from, scope, accessToken)
+	if ierr != nil {
+		delete(s.grants, grantKey(accessToken))
+		delete(s.grants, grantKey(refreshToken))
+		return nil, &tokenError{http.StatusInternalServerError, "server_error", "cannot sign the ID token"}
+	}
+	if idToken != "" {
+		reply["id_token"] = idToken
 	}
 	return reply, nil
 }

@@ -273,7 +273,11 @@ func New(cfg backend.Config, p Provider) (backend.Backend, error) {
 	}
 
 	b.clientID = r.required(settingKey, "")
-	b.clientSecret = r.required(settingSecret, "")
+	if p.SecretOptional {
+		b.clientSecret = strings.TrimSpace(r.str(settingSecret, ""))
+	} else {
+		b.clientSecret = r.required(settingSecret, "")
+	}
 
 	// Scope.
 	b.scopeSeparator = r.str(settingScopeSeparator, cmp.Or(p.ScopeSeparator, " "))
@@ -305,11 +309,14 @@ func New(cfg backend.Config, p Provider) (backend.Backend, error) {
 	}
 	b.pkce = !p.DisablePKCE && !r.boolean(settingUnsafeDisablePKCE, false)
 
-	// Token endpoint.
+	// Token endpoint. A client-authentication hook reads its own setting.
 	switch m := TokenAuthMethod(r.str(settingTokenAuthMethod, string(cmp.Or(p.TokenAuth, ClientSecretBasic)))); m {
 	case ClientSecretBasic, ClientSecretPost:
 		b.tokenAuth = m
 	default:
+		if p.Hooks.AuthenticateClient != nil {
+			break
+		}
 		r.add(&SettingError{Name: r.full(settingTokenAuthMethod),
 			Err: fmt.Errorf("unknown method %q (want %s or %s)", m, ClientSecretBasic, ClientSecretPost)})
 	}
@@ -368,11 +375,13 @@ func New(cfg backend.Config, p Provider) (backend.Backend, error) {
 		}
 		return v
 	}
-	b.authorizationURL = endpoint(settingAuthorizationURL, p.AuthorizationURL, true)
-	b.accessTokenURL = endpoint(settingAccessTokenURL, p.AccessTokenURL, true)
+	// Discovered endpoints (Hooks.Endpoints) make none required here.
+	static := p.Hooks.Endpoints == nil
+	b.authorizationURL = endpoint(settingAuthorizationURL, p.AuthorizationURL, static)
+	b.accessTokenURL = endpoint(settingAccessTokenURL, p.AccessTokenURL, static)
 	b.refreshTokenURL = endpoint(settingRefreshTokenURL, p.RefreshTokenURL, false)
 	b.revokeTokenURL = endpoint(settingRevokeTokenURL, p.RevokeTokenURL, false)
-	userDataURL := endpoint(settingUserDataURL, p.UserDataURL, p.Hooks.UserData == nil)
+	userDataURL := endpoint(settingUserDataURL, p.UserDataURL, static && p.Hooks.UserData == nil && p.Hooks.LoginData == nil)
 
 	if len(r.errs) > 0 {
 		return nil, fmt.Errorf("oauth2: backend %s: %w", r.name, errors.Join(r.errs...))

@@ -81,9 +81,24 @@ func (b *oauth2Backend) Begin(ctx context.Context, req *backend.BeginRequest) (*
 	if state == "" {
 		state = randomToken()
 	}
+	ends, err := b.endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
 	stash := backend.Stash{}
 	redirectURI := req.RedirectURI
 	q := url.Values{}
+	if len(b.scope) > 0 {
+		q.Set(b.scopeParameter, strings.Join(b.scope, b.scopeSeparator))
+	}
+	for k, v := range b.authExtra {
+		q.Set(k, v)
+	}
+	if b.hooks.AuthorizationParams != nil {
+		if err := b.hooks.AuthorizationParams(ctx, req, q, stash); err != nil {
+			return nil, err
+		}
+	}
 	q.Set("client_id", b.clientID)
 	q.Set("response_type", b.responseType)
 	switch {
@@ -103,12 +118,6 @@ func (b *oauth2Backend) Begin(ctx context.Context, req *backend.BeginRequest) (*
 	}
 	q.Set("redirect_uri", redirectURI)
 	stash[stashRedirectURI] = redirectURI
-	if len(b.scope) > 0 {
-		q.Set(b.scopeParameter, strings.Join(b.scope, b.scopeSeparator))
-	}
-	for k, v := range b.authExtra {
-		q.Set(k, v)
-	}
 	if b.pkce {
 		verifier := randomToken()
 		sum := sha256.Sum256([]byte(verifier))
@@ -116,8 +125,8 @@ func (b *oauth2Backend) Begin(ctx context.Context, req *backend.BeginRequest) (*
 		q.Set("code_challenge_method", "S256")
 		stash[stashVerifier] = verifier
 	}
-	u, err := url.Parse(b.authorizationURL)
-	if err != nil { // validated by New
+	u, err := url.Parse(ends.Authorization)
+	if err != nil { // validated by New or the Endpoints hook
 		return nil, socialerr.Wrap(socialerr.AuthUnknownError, b.name, err, "")
 	}
 	existing := u.Query()
@@ -160,6 +169,11 @@ func (b *oauth2Backend) Complete(ctx context.Context, req *backend.CompleteReque
 			return nil, socialerr.New(socialerr.AuthStateForbidden, b.name, "")
 		}
 	}
+	if b.hooks.CheckCallback != nil {
+		if err := b.hooks.CheckCallback(ctx, req); err != nil {
+			return nil, err
+		}
+	}
 	code := params.Get("code")
 	if code == "" {
 		return nil, socialerr.Missing(b.name, "code")
@@ -175,25 +189,74 @@ func (b *oauth2Backend) Complete(ctx context.Context, req *backend.CompleteReque
 		}
 		form.Set("code_verifier", verifier)
 	}
-	tok, err := b.tokenRequest(ctx, b.accessTokenURL, form)
+	ends, err := b.endpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return b.identity(ctx, tok)
+	tok, err := b.tokenRequest(ctx, ends.Token, form)
+	if err != nil {
+		return nil, err
+	}
+	if b.hooks.LoginData != nil {
+		resp, err := b.hooks.LoginData(ctx, b.callerFor(ends), tok, req)
+		if err != nil {
+			return nil, err
+		}
+		return b.identityFrom(tok, resp)
+	}
+	return b.identity(ctx, b.callerFor(ends), tok)
+}
+
+// endpoints returns the endpoints for one call: the configured ones, with
+// those a Hooks.Endpoints hook returns in their place.
+func (b *oauth2Backend) endpoints(ctx context.Context) (Endpoints, error) {
+	e := Endpoints{Authorization: b.authorizationURL, Token: b.accessTokenURL, Refresh: b.refreshTokenURL,
+		Revoke: b.revokeTokenURL, UserData: b.caller.userDataURL}
+	if b.hooks.Endpoints == nil {
+		return e, nil
+	}
+	found, err := b.hooks.Endpoints(ctx)
+	if err != nil {
+		return e, err
+	}
+	e.Authorization = cmp.Or(found.Authorization, e.Authorization)
+	e.Token = cmp.Or(found.Token, e.Token)
+	e.Refresh = cmp.Or(found.Refresh, e.Refresh)
+	e.Revoke = cmp.Or(found.Revoke, e.Revoke)
+	e.UserData = cmp.Or(found.UserData, e.UserData)
+	if e.Authorization == "" || e.Token == "" {
+		return e, socialerr.New(socialerr.AuthUnknownError, b.name, "the provider has no authorization or token endpoint")
+	}
+	return e, nil
+}
+
+// callerFor returns the backend's Caller, with the user data URL of ends.
+func (b *oauth2Backend) callerFor(ends Endpoints) *Caller {
+	if ends.UserData == b.caller.userDataURL {
+		return b.caller
+	}
+	c := *b.caller
+	c.userDataURL = ends.UserData
+	return &c
 }
 
 // identity fetches the user data for tok and builds the Identity.
-func (b *oauth2Backend) identity(ctx context.Context, tok *backend.Token) (*backend.Identity, error) {
+func (b *oauth2Backend) identity(ctx context.Context, c *Caller, tok *backend.Token) (*backend.Identity, error) {
 	var resp map[string]any
 	var err error
 	if b.hooks.UserData != nil {
-		resp, err = b.hooks.UserData(ctx, b.caller, tok)
+		resp, err = b.hooks.UserData(ctx, c, tok)
 	} else {
-		resp, err = b.caller.UserData(ctx, tok)
+		resp, err = c.UserData(ctx, tok)
 	}
 	if err != nil {
 		return nil, err
 	}
+	return b.identityFrom(tok, resp)
+}
+
+// identityFrom builds the Identity of tok from user data already fetched.
+func (b *oauth2Backend) identityFrom(tok *backend.Token, resp map[string]any) (*backend.Identity, error) {
 	if resp == nil {
 		resp = map[string]any{}
 	}
@@ -216,7 +279,10 @@ func (b *oauth2Backend) identity(ctx context.Context, tok *backend.Token) (*back
 // tokenRequest calls a token endpoint with client authentication and
 // parses the token reply.
 func (b *oauth2Backend) tokenRequest(ctx context.Context, endpoint string, form url.Values) (*backend.Token, error) {
-	header := b.authenticate(form)
+	header, err := b.authenticateClient(ctx, endpoint, form)
+	if err != nil {
+		return nil, err
+	}
 	reply, err := send(ctx, b.caller.client, b.name, b.caller.userAgent, b.tokenMethod, endpoint, header, form)
 	if err != nil {
 		return nil, err
@@ -257,7 +323,11 @@ func (b *oauth2Backend) Refresh(ctx context.Context, refreshToken string) (*back
 	form := url.Values{}
 	form.Set("grant_type", "refresh_token")
 	form.Set("refresh_token", refreshToken)
-	tok, err := b.tokenRequest(ctx, cmp.Or(b.refreshTokenURL, b.accessTokenURL), form)
+	ends, err := b.endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := b.tokenRequest(ctx, cmp.Or(ends.Refresh, ends.Token), form)
 	if err != nil {
 		return nil, err
 	}
@@ -278,16 +348,27 @@ func (b *oauth2Backend) Revoke(ctx context.Context, extraData map[string]any) er
 		return b.hooks.Revoke(ctx, b.caller, extraData)
 	}
 	token, _ := extraData["access_token"].(string)
-	if b.revokeTokenURL == "" || token == "" {
+	revokeURL := b.revokeTokenURL
+	if token != "" && b.hooks.Endpoints != nil {
+		ends, err := b.endpoints(ctx)
+		if err != nil {
+			return err
+		}
+		revokeURL = ends.Revoke
+	}
+	if revokeURL == "" || token == "" {
 		b.logger.DebugContext(ctx, "oauth2: nothing to revoke", "backend", b.name,
-			"has_revocation_url", b.revokeTokenURL != "", "has_token", token != "")
+			"has_revocation_url", revokeURL != "", "has_token", token != "")
 		return nil
 	}
 	form := url.Values{}
 	form.Set("token", token)
 	form.Set("token_type_hint", "access_token")
-	header := b.authenticate(form)
-	reply, err := send(ctx, b.caller.client, b.name, b.caller.userAgent, http.MethodPost, b.revokeTokenURL, header, form)
+	header, err := b.authenticateClient(ctx, revokeURL, form)
+	if err != nil {
+		return err
+	}
+	reply, err := send(ctx, b.caller.client, b.name, b.caller.userAgent, http.MethodPost, revokeURL, header, form)
 	if err != nil {
 		return err
 	}
@@ -302,17 +383,27 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(buf[:])
 }
 
-// authenticate adds the client's credentials to a token-endpoint request:
-// form fields, or the Basic header it returns.
-func (b *oauth2Backend) authenticate(form url.Values) http.Header {
+// authenticateClient adds the client's credentials to a request to the
+// token or revocation endpoint: form fields, or the header it returns.
+func (b *oauth2Backend) authenticateClient(ctx context.Context, endpoint string, form url.Values) (http.Header, error) {
 	header := http.Header{}
-	if b.tokenAuth == ClientSecretPost {
-		form.Set("client_id", b.clientID)
-		form.Set("client_secret", b.clientSecret)
-		return header
+	if b.hooks.AuthenticateClient != nil {
+		return header, b.hooks.AuthenticateClient(ctx, endpoint, form, header)
+	}
+	AuthenticateWithSecret(b.tokenAuth, b.clientID, b.clientSecret, form, header)
+	return header, nil
+}
+
+// AuthenticateWithSecret adds client_secret_post form fields, or for any
+// other method a client_secret_basic Authorization header, to a request
+// to a token or revocation endpoint.
+func AuthenticateWithSecret(method TokenAuthMethod, clientID, secret string, form url.Values, header http.Header) {
+	if method == ClientSecretPost {
+		form.Set("client_id", clientID)
+		form.Set("client_secret", secret)
+		return
 	}
 	// RFC 6749 section 2.3.1: both are form-encoded before Basic encoding.
 	header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString(
-		[]byte(url.QueryEscape(b.clientID)+":"+url.QueryEscape(b.clientSecret))))
-	return header
+		[]byte(url.QueryEscape(clientID)+":"+url.QueryEscape(secret))))
 }

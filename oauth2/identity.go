@@ -126,22 +126,26 @@ func truthy(v any) bool {
 }
 
 func (b *oauth2Backend) mapDetails(resp map[string]any) backend.Details {
+	return mapDetails(resp, b.details, b.hooks.MapDetails)
+}
+
+func mapDetails(resp map[string]any, m DetailsMapping, adjust func(map[string]any, *backend.Details)) backend.Details {
 	get := func(path string) string {
 		v, _ := Lookup(resp, path)
 		return strings.TrimSpace(String(v))
 	}
 	d := backend.Details{
-		Username:  get(b.details.Username),
-		Email:     get(b.details.Email),
-		FullName:  get(b.details.FullName),
-		FirstName: get(b.details.FirstName),
-		LastName:  get(b.details.LastName),
+		Username:  get(m.Username),
+		Email:     get(m.Email),
+		FullName:  get(m.FullName),
+		FirstName: get(m.FirstName),
+		LastName:  get(m.LastName),
 	}
-	if v, ok := Lookup(resp, b.details.EmailVerified); ok {
+	if v, ok := Lookup(resp, m.EmailVerified); ok {
 		d.EmailVerified = truthy(v)
 	}
-	if b.hooks.MapDetails != nil {
-		b.hooks.MapDetails(resp, &d)
+	if adjust != nil {
+		adjust(resp, &d)
 	}
 	if d.Email == "" {
 		d.EmailVerified = false

@@ -2,6 +2,8 @@ package oauth2
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 
 	"github.com/socialauth/socialauth/backend"
 )
@@ -75,6 +77,44 @@ type Hooks struct {
 	// Revoke revokes the token of an association instead of the RFC 7009
 	// call to the revocation URL.
 	Revoke func(ctx context.Context, c *Caller, extraData map[string]any) error
+
+	// The hooks below let a protocol built on OAuth 2.0 (OpenID Connect)
+	// reuse the code flow.
+
+	// Endpoints resolves the endpoints at each call, for providers whose
+	// endpoints are discovered at run time. Its non-empty fields replace
+	// the configured ones. With it, no endpoint is required when the
+	// backend is built. The hook must check the URLs it returns (see
+	// [CheckEndpoint]).
+	Endpoints func(ctx context.Context) (Endpoints, error)
+	// AuthorizationParams adds parameters to the authorization URL and
+	// values to the stash when a login begins (an OpenID Connect nonce).
+	// The parameters that carry the login's security (state,
+	// redirect_uri, PKCE, client_id, response_type) are set after it
+	// runs, so it cannot replace them.
+	AuthorizationParams func(ctx context.Context, req *backend.BeginRequest, params url.Values, stash backend.Stash) error
+	// CheckCallback checks the provider's reply after the state was
+	// verified and before the code is exchanged (RFC 9207's iss).
+	CheckCallback func(ctx context.Context, req *backend.CompleteRequest) error
+	// LoginData fetches the user data of a login instead of UserData,
+	// given the callback request with the stash Begin kept: it can check
+	// what the token reply carries against it (an ID token's nonce).
+	LoginData func(ctx context.Context, c *Caller, tok *backend.Token, req *backend.CompleteRequest) (map[string]any, error)
+	// AuthenticateClient adds the client's credentials to a request to
+	// the token or revocation endpoint (form fields or headers) instead of
+	// TokenAuth; endpoint is the URL being called. With it, the
+	// TOKEN_AUTH_METHOD setting is left to the hook.
+	AuthenticateClient func(ctx context.Context, endpoint string, form url.Values, header http.Header) error
+}
+
+// Endpoints are a backend's endpoint URLs for one call; see
+// Hooks.Endpoints. An empty field keeps the configured endpoint.
+type Endpoints struct {
+	Authorization string
+	Token         string
+	Refresh       string
+	Revoke        string
+	UserData      string
 }
 
 // Provider describes an OAuth 2.0 provider. The zero value of every field
@@ -113,6 +153,10 @@ type Provider struct {
 	RedirectState bool
 	// DisablePKCE is for providers that reject PKCE parameters.
 	DisablePKCE bool
+	// SecretOptional makes the SECRET setting optional, for clients that
+	// authenticate otherwise (a private key, with
+	// Hooks.AuthenticateClient).
+	SecretOptional bool
 
 	// TokenAuth is the client authentication at the token endpoint;
 	// ClientSecretBasic when empty.

@@ -53,6 +53,22 @@ func TestCatalogue(t *testing.T) {
 			if spec.Name != strings.ToLower(spec.Name) || strings.ContainsAny(spec.Name, " /_") {
 				t.Errorf("name %q is not a lower-case URL segment", spec.Name)
 			}
+			if spec.Protocol == "form" {
+				checkFormSpec(t, spec) // form_test.go
+				return
+			}
+			if spec.Protocol == "oauth1" {
+				checkOAuth1Spec(t, spec) // oauth1_test.go
+				return
+			}
+			if spec.Protocol == "openid" {
+				checkOpenIDSpec(t, spec) // openid_test.go
+				return
+			}
+			if spec.Protocol == "oidc" {
+				checkOIDCSpec(t, spec) // oidc_test.go
+				return
+			}
 			if !slices.Contains(knownProtocols, spec.Protocol) || spec.Title == "" || spec.Build == nil || !spec.NeedsKey {
 				t.Errorf("spec %+v", spec)
 			}

@@ -59,6 +59,10 @@ func Catalogue() []backend.Spec {
 	for _, e := range entries {
 		specs = append(specs, e.spec())
 	}
+	specs = append(specs, formSpecs()...)
+	specs = append(specs, openidSpecs()...)
+	specs = append(specs, oauth1Specs()...)
+	specs = append(specs, oidcSpecs()...)
 	slices.SortFunc(specs, func(a, b backend.Spec) int { return cmp.Compare(a.Name, b.Name) })
 	return specs
 }
@@ -79,6 +83,18 @@ func Lookup(name string) (backend.Spec, bool) {
 		if e.name == name || slices.Contains(aliases(e.python), name) {
 			return e.spec(), true
 		}
+	}
+	if s, ok := lookupForm(name); ok {
+		return s, true
+	}
+	if s, ok := lookupOpenID(name); ok {
+		return s, true
+	}
+	if s, ok := lookupOAuth1(name); ok {
+		return s, true
+	}
+	if s, ok := lookupOIDC(name); ok {
+		return s, true
 	}
 	return backend.Spec{}, false
 }

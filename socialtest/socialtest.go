@@ -22,6 +22,9 @@
 //
 // Redirect URIs are matched exactly, as real providers do: register the
 // application's callback with [Provider.AllowRedirect] or [WithRedirectURI].
+//
+// [NewOAuth1Provider] starts a fake OAuth 1.0a provider that verifies every
+// signature, timestamp and nonce, for backends of package oauth1.
 package socialtest
 
 import (
