@@ -133,6 +133,7 @@ func newTestApp(t *testing.T, extra settings.Map, configure func(*socialauth.Con
 	mux.Handle("/login/", h)
 	mux.Handle("/complete/", h)
 	mux.Handle("/disconnect/", h)
+	mux.Handle("/token/", h)
 	page := func(w http.ResponseWriter, r *http.Request) {
 		u, err := auth.CurrentUser(r)
 		who := "anonymous"

@@ -300,6 +300,7 @@ func New(cfg backend.Config, p Provider) (backend.Backend, error) {
 	}
 
 	// State and PKCE.
+	b.unsafeClientTokens = r.boolean("UNSAFE_CLIENT_TOKEN_WITHOUT_AUDIENCE_CHECK", false)
 	b.stateParameter = r.boolean(settingStateParameter, !p.DisableStateParameter)
 	b.redirectState = r.boolean(settingRedirectState, p.RedirectState)
 	if !b.stateParameter && !b.redirectState && !r.boolean(settingUnsafeNoState, false) {

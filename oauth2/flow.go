@@ -54,6 +54,10 @@ type oauth2Backend struct {
 	extraData []ExtraField
 	hooks     Hooks
 
+	// unsafeClientTokens accepts client SDK tokens without checking whom
+	// they were issued to (UNSAFE_CLIENT_TOKEN_WITHOUT_AUDIENCE_CHECK).
+	unsafeClientTokens bool
+
 	caller *Caller
 	logger *slog.Logger
 	now    func() time.Time
@@ -63,6 +67,8 @@ var (
 	_ backend.Backend   = (*oauth2Backend)(nil)
 	_ backend.Refresher = (*oauth2Backend)(nil)
 	_ backend.Revoker   = (*oauth2Backend)(nil)
+
+	_ backend.TokenAuthenticator = (*oauth2Backend)(nil)
 )
 
 // Name implements backend.Backend.

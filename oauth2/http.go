@@ -191,8 +191,12 @@ func send(ctx context.Context, client *http.Client, backendName, userAgent, meth
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
+	return roundTrip(client, backendName, req)
+}
 
-	endpoint := stripQuery(target)
+// roundTrip sends req and reads the reply through the size cap.
+func roundTrip(client *http.Client, backendName string, req *http.Request) (*Reply, error) {
+	endpoint := stripQuery(req.URL.String())
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, unreachable(backendName, endpoint, err)
@@ -299,4 +303,31 @@ func (r *Reply) RevokeError() error {
 		return r.AsError(socialerr.AuthTokenError)
 	}
 	return r.AsError(socialerr.AuthUnknownError)
+}
+
+// DoJSON calls the provider's API with a JSON body (nil for none) and the
+// given extra headers, with the same cap and error mapping as [Caller.Do].
+// The caller judges the status.
+func (c *Caller) DoJSON(ctx context.Context, method, rawURL string, header http.Header, body any) (*Reply, error) {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("oauth2: %w", err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
+	if err != nil {
+		return nil, fmt.Errorf("oauth2: %w", err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	return roundTrip(c.client, c.backend, req)
 }

@@ -77,6 +77,13 @@ type Hooks struct {
 	// Revoke revokes the token of an association instead of the RFC 7009
 	// call to the revocation URL.
 	Revoke func(ctx context.Context, c *Caller, extraData map[string]any) error
+	// ValidateClientToken checks, for a login from a client SDK's access
+	// token (backend.TokenAuthenticator), that the token is valid and was
+	// issued to this application (client): without that check a token
+	// obtained by any other application could be replayed here. Without
+	// the hook such logins are refused unless the setting
+	// UNSAFE_CLIENT_TOKEN_WITHOUT_AUDIENCE_CHECK is true.
+	ValidateClientToken func(ctx context.Context, c *Caller, tok *backend.Token, client Client) error
 
 	// The hooks below let a protocol built on OAuth 2.0 (OpenID Connect)
 	// reuse the code flow.
@@ -105,6 +112,12 @@ type Hooks struct {
 	// TokenAuth; endpoint is the URL being called. With it, the
 	// TOKEN_AUTH_METHOD setting is left to the hook.
 	AuthenticateClient func(ctx context.Context, endpoint string, form url.Values, header http.Header) error
+}
+
+// Client is the application's registration at the provider.
+type Client struct {
+	ID     string // KEY
+	Secret string // SECRET
 }
 
 // Endpoints are a backend's endpoint URLs for one call; see

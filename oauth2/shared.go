@@ -1,9 +1,11 @@
 package oauth2
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/socialauth/socialauth/backend"
 )
@@ -52,4 +54,16 @@ func ReadExtraData(cfg backend.Config, def []ExtraField) ([]ExtraField, error) {
 // in from each other. Paths must be set (no defaults are applied here).
 func MapDetails(resp map[string]any, m DetailsMapping, adjust func(resp map[string]any, d *backend.Details)) backend.Details {
 	return mapDetails(resp, m, adjust)
+}
+
+// OwnString returns a string setting of the backend being built read only
+// under the backend's own name (see [RequireOwnString]), or def when it is
+// not set there.
+func OwnString(cfg backend.Config, name, def string) (string, error) {
+	r := newReader(cfg)
+	v := strings.TrimSpace(r.own(name, def))
+	if len(r.errs) > 0 {
+		return "", r.errs[0]
+	}
+	return cmp.Or(v, def), nil
 }

@@ -190,7 +190,8 @@ func TestReadsAreDocumented(t *testing.T) {
 		"github-enterprise":      {"API_URL"},
 		"github-enterprise-org":  {"API_URL", "NAME"},
 		"github-enterprise-team": {"API_URL", "ID"},
-		"google-oauth2":          {"USE_UNIQUE_USER_ID"},
+		"google-oauth2":          {"USE_UNIQUE_USER_ID", "TOKENINFO_URL"},
+		"google-plus":            {"USE_UNIQUE_USER_ID", "TOKENINFO_URL"},
 		"facebook":               {"API_VERSION", "PROFILE_EXTRA_PARAMS"},
 	} {
 		spec, _ := Lookup(name)
@@ -201,7 +202,7 @@ func TestReadsAreDocumented(t *testing.T) {
 		// are reported missing.
 		_, err := spec.Build(testConfig(name, prefixed(name, map[string]any{"KEY": "k", "SECRET": "s"})))
 		for _, r := range want {
-			if r == "USE_UNIQUE_USER_ID" || strings.HasPrefix(r, "API_VERSION") || r == "PROFILE_EXTRA_PARAMS" {
+			if r == "USE_UNIQUE_USER_ID" || r == "TOKENINFO_URL" || strings.HasPrefix(r, "API_VERSION") || r == "PROFILE_EXTRA_PARAMS" {
 				continue
 			}
 			if !slices.Contains(missingSettings(err), oauth2.SettingName(name, r)) {

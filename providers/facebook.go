@@ -66,7 +66,7 @@ func facebook(cfg backend.Config) (oauth2.Provider, error) {
 			LastName:  "last_name",
 		},
 		ExtraData: []oauth2.ExtraField{{Name: "id", Alias: "id"}},
-		Hooks:     oauth2.Hooks{UserData: g.userData, Revoke: g.revoke},
+		Hooks:     oauth2.Hooks{UserData: g.userData, Revoke: g.revoke, ValidateClientToken: facebookClientToken},
 	}, nil
 }
 

@@ -71,7 +71,7 @@ func github(check githubCheck, enterprise bool) func(cfg backend.Config) (oauth2
 		if err != nil {
 			errs = append(errs, err)
 		}
-		p.Hooks = oauth2.Hooks{UserData: m.userData, MapDetails: githubDetails}
+		p.Hooks = oauth2.Hooks{UserData: m.userData, MapDetails: githubDetails, ValidateClientToken: githubClientToken}
 		return p, errors.Join(errs...)
 	}
 }

@@ -15,6 +15,13 @@ func google(cfg backend.Config) (oauth2.Provider, error) {
 	if err != nil {
 		return oauth2.Provider{}, err
 	}
+	tokenInfo, err := oauth2.OwnString(cfg, "TOKENINFO_URL", googleTokenInfoURL)
+	if err != nil {
+		return oauth2.Provider{}, err
+	}
+	if err := oauth2.CheckEndpoint(tokenInfo, cfg.Settings.Bool("UNSAFE_ALLOW_HTTP_ENDPOINTS", false)); err != nil {
+		return oauth2.Provider{}, &oauth2.SettingError{Name: oauth2.SettingName(cfg.Name, "TOKENINFO_URL"), Err: err}
+	}
 	idKey := "email"
 	if unique {
 		idKey = "sub"
@@ -34,10 +41,13 @@ func google(cfg backend.Config) (oauth2.Provider, error) {
 			LastName:      "family_name",
 			EmailVerified: "email_verified",
 		},
-		Hooks: oauth2.Hooks{MapDetails: func(_ map[string]any, d *backend.Details) {
-			if d.Username == "" {
-				d.Username, _, _ = strings.Cut(d.Email, "@")
-			}
-		}},
+		Hooks: oauth2.Hooks{
+			MapDetails: func(_ map[string]any, d *backend.Details) {
+				if d.Username == "" {
+					d.Username, _, _ = strings.Cut(d.Email, "@")
+				}
+			},
+			ValidateClientToken: googleClientToken(tokenInfo),
+		},
 	}, nil
 }

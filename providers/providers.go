@@ -46,7 +46,11 @@ func oauth2Entries() []entry {
 			provider: github(githubOrg, true)},
 		{name: "github-enterprise-team", python: "social_core.backends.github_enterprise.GithubEnterpriseTeamOAuth2", title: "GitHub Enterprise team", reads: []string{settingAPIURL, settingTeamID},
 			provider: github(githubTeam, true)},
-		{name: "google-oauth2", python: "social_core.backends.google.GoogleOAuth2", title: "Google", reads: []string{settingUseUniqueUserID}, provider: google},
+		{name: "google-oauth2", python: "social_core.backends.google.GoogleOAuth2", title: "Google", reads: []string{settingUseUniqueUserID, "TOKENINFO_URL"}, provider: google},
+		// google-plus is Google Sign-In from the JavaScript SDK: the page
+		// posts the SDK's access token to /token/google-plus/.
+		{name: "google-plus", python: "social_core.backends.google.GooglePlusAuth", title: "Google (Sign-In for websites)",
+			reads: []string{settingUseUniqueUserID, "TOKENINFO_URL"}, provider: google},
 		{name: "facebook", python: "social_core.backends.facebook.FacebookOAuth2", title: "Facebook", reads: []string{settingAPIVersion, settingProfileExtraParams}, provider: facebook},
 	}
 }
