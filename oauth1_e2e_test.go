@@ -64,6 +64,7 @@ func newO1App(t *testing.T, extra settings.Map) *o1App {
 	h := auth.Handler()
 	mux.Handle("/login/", h)
 	mux.Handle("/complete/", h)
+	mux.Handle("/token/", h)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		who := "anonymous"
 		if u, err := auth.CurrentUser(r); err == nil && u != nil {

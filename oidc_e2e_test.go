@@ -86,6 +86,7 @@ func newOIDCApp(t *testing.T) *oidcApp {
 	h := auth.Handler()
 	mux.Handle("/login/", h)
 	mux.Handle("/complete/", h)
+	mux.Handle("/token/", h)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		who := "anonymous"
 		if u, err := auth.CurrentUser(r); err == nil && u != nil {
