@@ -7,7 +7,8 @@
 //	SocialDetails, SocialUID, AuthAllowed, SocialUser, GetUsername,
 //	CreateUser, AssociateUser, LoadExtraData, UserDetails
 //
-// with [AssociateByEmail] available to insert after GetUsername. The
+// with [AssociateByEmail] and [MailValidation] available to insert after
+// GetUsername. The
 // disconnect pipeline, [DefaultDisconnect], is AllowedToDisconnect,
 // GetEntries, RevokeTokens, Disconnect. Customise with ordinary slice
 // operations, or name steps in the SOCIAL_AUTH_PIPELINE setting (see

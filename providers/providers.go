@@ -1,16 +1,19 @@
 // Package providers is socialauth's catalogue of backends, as data: each
 // entry is a [backend.Spec] whose Build hands a provider description to its
-// protocol package (today [oauth2]). Provider code exists only where a
-// provider really needs it: GitHub's email list and membership checks,
-// Facebook's signed Graph API calls, Google's choice of uid.
+// protocol package (oauth2, oidc, oauth1, openid or form). Provider code
+// exists only where a provider really needs it: GitHub's email list,
+// membership checks and token check, Facebook's signed Graph API calls,
+// Google's choice of uid, Steam's player data.
 //
 // The catalogue is never a mutable registry: [Catalogue] returns a fresh
 // slice on every call, and projects choose backends by name with
 // [Lookup] (or the engine's AUTHENTICATION_BACKENDS setting).
 //
-// Every backend reads the common OAuth 2.0 settings ([oauth2.CommonSettings]:
+// Every backend reads the common settings of its protocol
+// ([oauth2.CommonSettings], oauth1.CommonSettings, openid.CommonSettings:
 // KEY, SECRET, SCOPE, the endpoint overrides…) plus those listed in its
-// Spec.Reads.
+// Spec.Reads. python-social-auth's class paths are each backend's
+// Spec.Aliases.
 package providers
 
 import (
