@@ -554,7 +554,8 @@ func TestMethodsAndRoutes(t *testing.T) {
 			t.Errorf("%s: %d, redirect_uri %q", path, rec.Code, loc.Query().Get("redirect_uri"))
 		}
 	}
-	for _, path := range []string{"/", "/login/", "/complete", "/elsewhere/oauth2/", "/login/../"} {
+	for _, path := range []string{"/", "/login/", "/complete", "/elsewhere/oauth2/", "/login/../",
+		"/login/%3Cscript%3E/", "/login/" + strings.Repeat("a", 65) + "/", "/disconnect/oauth2/1%0A2/"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		if rec.Code != http.StatusNotFound {

@@ -50,7 +50,7 @@ func parseRoute(path string) (route, bool) {
 	parts := strings.Split(trimmed, "/")
 	n := len(parts)
 	at := func(i int) string { return parts[i] }
-	valid := func(s string) bool { return s != "" && s != "." && s != ".." }
+	valid := func(s string) bool { return s != "" && s != "." && s != ".." && validSegment(s) }
 	if n >= 3 && valid(at(n-1)) {
 		switch at(n - 2) {
 		case "login", "complete", "disconnect", "token":
@@ -61,6 +61,23 @@ func parseRoute(path string) (route, bool) {
 		return route{action: "disconnect", backend: at(n - 2), id: at(n - 1), prefix: strings.Join(parts[:n-3], "/")}, true
 	}
 	return route{}, false
+}
+
+// validSegment accepts backend names and association ids: at most 64
+// letters, digits, "-", "_" and ".". Anything else is not a socialauth
+// route, so hostile names never reach logs or error redirects.
+func validSegment(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Handler serves socialauth's routes:
