@@ -25,7 +25,9 @@ import (
 
 	"github.com/socialauth/socialauth"
 	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/form"
 	"github.com/socialauth/socialauth/localidp"
+	"github.com/socialauth/socialauth/pipeline"
 	"github.com/socialauth/socialauth/providers"
 	"github.com/socialauth/socialauth/settings"
 	"github.com/socialauth/socialauth/sqlstore"
@@ -48,11 +50,13 @@ type demoConfig struct {
 
 // demo is the example site.
 type demo struct {
-	auth  *socialauth.Auth
-	idp   *localidp.Server
-	db    *sql.DB
-	pages *template.Template
-	log   *slog.Logger
+	auth      *socialauth.Auth
+	idp       *localidp.Server
+	db        *sql.DB
+	passwords *sqlPasswords
+	outbox    *outbox
+	pages     *template.Template
+	log       *slog.Logger
 }
 
 func runDemo(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
@@ -137,11 +141,17 @@ func newDemo(ctx context.Context, cfg demoConfig) (*demo, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", cfg.DBPath, err)
 	}
+	passwords, err := newSQLPasswords(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", cfg.DBPath, err)
+	}
 	secret, err := demoSecret(cfg.DBPath, cfg.Environ)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	box := newOutbox(time.Now, cfg.Logger)
 
 	env := settings.FromEnviron(cfg.Environ)
 	clientSecret := randomHex(32)
@@ -150,10 +160,18 @@ func newDemo(ctx context.Context, cfg demoConfig) (*demo, error) {
 		"SOCIAL_AUTH_LOCAL_KEY":               localClientID,
 		"SOCIAL_AUTH_LOCAL_SECRET":            clientSecret,
 		"SOCIAL_AUTH_SECRET_KEY":              secret,
+		// The form backends' pipelines check passwords (formPipeline).
+		"SOCIAL_AUTH_EMAIL_FORM_PASSWORD":    true,
+		"SOCIAL_AUTH_USERNAME_FORM_PASSWORD": true,
 	}
 	defaults := settings.Map{
 		"SOCIAL_AUTH_LOGIN_REDIRECT_URL": "/",
 		"SOCIAL_AUTH_LOGIN_ERROR_URL":    "/",
+		// Email sign-in uses the demo's own pages: the form, its errors,
+		// and the "check your email" page.
+		"SOCIAL_AUTH_EMAIL_FORM_URL":        emailFormPath,
+		"SOCIAL_AUTH_EMAIL_LOGIN_ERROR_URL": emailFormPath,
+		"SOCIAL_AUTH_EMAIL_VALIDATION_URL":  emailSentPath,
 		// The demo is served over plain HTTP on the loopback interface.
 		"SOCIAL_AUTH_UNSAFE_SESSION_COOKIE_OVER_HTTP": strings.HasPrefix(cfg.BaseURL, "http://"),
 	}
@@ -175,8 +193,15 @@ func newDemo(ctx context.Context, cfg demoConfig) (*demo, error) {
 	auth, err := socialauth.New(socialauth.Config{
 		Settings: settings.New(overrides, env, defaults),
 		Store:    st,
+		// Users with a password may disconnect their last social account.
+		Users:    form.UsersWithPasswords{UserStore: st, Hashes: passwords},
 		Backends: []backend.Spec{localSpec(cfg.BaseURL + idpPrefix)},
-		Logger:   cfg.Logger,
+		BackendPipelines: map[string][]pipeline.Step{
+			form.EmailBackend:    formPipeline(passwords),
+			form.UsernameBackend: formPipeline(passwords),
+		},
+		SendValidationEmail: box.send,
+		Logger:              cfg.Logger,
 	})
 	if err != nil {
 		db.Close()
@@ -187,7 +212,32 @@ func newDemo(ctx context.Context, cfg demoConfig) (*demo, error) {
 		db.Close()
 		return nil, err
 	}
-	return &demo{auth: auth, idp: idp, db: db, pages: pages, log: cfg.Logger}, nil
+	return &demo{auth: auth, idp: idp, db: db, passwords: passwords, outbox: box, pages: pages, log: cfg.Logger}, nil
+}
+
+// formPipeline is the pipeline of the email and username backends:
+// pipeline.Default() with form.PasswordStep around CreateUser, as package
+// form documents it, and pipeline.MailValidation after GetUsername and
+// before CreateUser, where python-social-auth's documentation puts
+// mail_validation. A new address gets a validation link (filed in the
+// outbox) and nothing is stored until it is opened; a returning person
+// signs in with their password.
+func formPipeline(hashes form.PasswordHashes) []pipeline.Step {
+	password := form.PasswordStep(hashes)
+	return []pipeline.Step{
+		pipeline.SocialDetails,
+		pipeline.SocialUID,
+		pipeline.AuthAllowed,
+		pipeline.SocialUser,
+		pipeline.GetUsername,
+		password, // checks a returning person's password; hashes a new one
+		pipeline.MailValidation,
+		pipeline.CreateUser,
+		password, // stores the new user's hash
+		pipeline.AssociateUser,
+		pipeline.LoadExtraData,
+		pipeline.UserDetails,
+	}
 }
 
 // demoDSN is the demo's database: foreign keys on, a busy timeout for
@@ -219,26 +269,33 @@ func demoRedirectURIs(base string) []string {
 	return uris
 }
 
-// demoBackends is "local" plus the backends the environment enables: the
-// SOCIAL_AUTH_AUTHENTICATION_BACKENDS list when set, otherwise every backend
-// of the catalogue whose KEY and SECRET are set.
+// demoBackends is "local" plus the backends the environment enables, plus
+// "email", which needs no keys: the SOCIAL_AUTH_AUTHENTICATION_BACKENDS
+// list when set (the only way to enable backends without keys, such as
+// the generic openid one), otherwise every backend of the catalogue whose
+// KEY and SECRET are set (oidc and oauth1 need their endpoint settings
+// too, or the engine refuses to start and says which is missing).
 func demoBackends(env settings.Env) []string {
 	s := settings.New(env)
 	names := []string{"local"}
+	add := func(n string) {
+		if n = strings.TrimSpace(n); n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
 	if listed, _ := s.StringsE("", "AUTHENTICATION_BACKENDS", nil); len(listed) > 0 {
 		for _, n := range listed {
-			if !slices.Contains(names, n) {
-				names = append(names, n)
+			add(n)
+		}
+	} else {
+		for _, spec := range providers.Catalogue() {
+			prefix := settings.Prefix + settings.BackendPrefix(spec.Name) + "_"
+			if env[prefix+"KEY"] != "" && env[prefix+"SECRET"] != "" {
+				add(spec.Name)
 			}
 		}
-		return names
 	}
-	for _, spec := range providers.Catalogue() {
-		prefix := settings.Prefix + settings.BackendPrefix(spec.Name) + "_"
-		if env[prefix+"KEY"] != "" && env[prefix+"SECRET"] != "" {
-			names = append(names, spec.Name)
-		}
-	}
+	add(form.EmailBackend)
 	return names
 }
 
@@ -281,10 +338,16 @@ func (d *demo) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", d.home)
 	mux.HandleFunc("GET /me", d.me)
-	mux.Handle("POST /logout", http.NewCrossOriginProtection().Handler(http.HandlerFunc(d.logout)))
+	mux.HandleFunc("GET "+emailFormPath, d.emailForm)
+	mux.HandleFunc("GET "+emailSentPath, d.emailSent)
+	mux.HandleFunc("GET "+outboxPath, d.showOutbox)
+	cop := http.NewCrossOriginProtection()
+	mux.Handle("POST /logout", cop.Handler(http.HandlerFunc(d.logout)))
 	mux.Handle(idpPrefix+"/", http.StripPrefix(idpPrefix, d.idp))
 	authHandler := d.auth.Handler()
-	mux.Handle("/login/", authHandler)
+	// A login posted from another site (an OpenID identifier of the
+	// attacker's choosing) is refused; links (GET) work from anywhere.
+	mux.Handle("/login/", cop.Handler(authHandler))
 	mux.Handle("/complete/", authHandler)
 	mux.Handle("/disconnect/", authHandler)
 	return securityHeaders(mux)
@@ -303,7 +366,24 @@ type homePage struct {
 	Data    *socialauth.TemplateData
 	Message string
 	Backend string
+	// Buttons are the backends a link starts: every enabled one but those
+	// with forms of their own.
+	Buttons []socialauth.BackendInfo
+	// LinkButtons are Buttons the user has no account with yet.
+	LinkButtons []socialauth.BackendInfo
+	// EmailURL starts an email sign-in; LinkEmail offers it to a
+	// signed-in user who has a password and no linked address.
+	EmailURL  string
+	LinkEmail bool
+	// OpenIDURL is where the OpenID identifier form posts, when the
+	// generic openid backend is enabled.
+	OpenIDURL string
+	OutboxURL string
 }
+
+// openidBackend is the generic OpenID 2.0 backend, whose sign-in asks
+// for an identifier.
+const openidBackend = "openid"
 
 func (d *demo) home(w http.ResponseWriter, r *http.Request) {
 	td, err := d.auth.TemplateData(r)
@@ -312,12 +392,41 @@ func (d *demo) home(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	page := homePage{Data: td, Message: r.URL.Query().Get("message"), Backend: r.URL.Query().Get("backend")}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := d.pages.ExecuteTemplate(w, "home.html", page); err != nil {
-		d.log.ErrorContext(r.Context(), "demo: rendering home", "err", err)
+	page := homePage{Data: td, Message: r.URL.Query().Get("message"), Backend: r.URL.Query().Get("backend"),
+		OutboxURL: outboxPath}
+	for _, b := range td.Backends {
+		switch b.Name {
+		case form.EmailBackend:
+			page.EmailURL = b.LoginURL
+		case openidBackend:
+			page.OpenIDURL = b.LoginURL
+		default:
+			page.Buttons = append(page.Buttons, shortTitle(b))
+		}
 	}
+	for _, b := range td.NotAssociated {
+		switch b.Name {
+		case form.EmailBackend:
+			if td.User != nil {
+				// Linking an address asks for the user's own password.
+				_, err := d.passwords.Get(r.Context(), td.User.ID)
+				page.LinkEmail = err == nil
+			}
+		case openidBackend:
+		default:
+			page.LinkButtons = append(page.LinkButtons, shortTitle(b))
+		}
+	}
+	d.render(w, r, "home.html", page)
+}
+
+// shortTitle drops the catalogue's note on generic backends ("OpenID
+// Connect (generic, configured by OIDC_ENDPOINT)") from a button.
+func shortTitle(b socialauth.BackendInfo) socialauth.BackendInfo {
+	if before, _, ok := strings.Cut(b.Title, " (generic"); ok && before != "" {
+		b.Title = before
+	}
+	return b
 }
 
 // meUser and meAssociation are the JSON of GET /me.

@@ -2,10 +2,13 @@
 //
 //	socialauth demo [--addr 127.0.0.1:8000] [--db socialauth-demo.db]
 //	    runs an example site on an embedded SQLite database, with a built-in
-//	    local identity provider so that a login works with no keys and no
+//	    local identity provider and email sign-up (validation links go to
+//	    the /outbox page) so that a login works with no keys and no
 //	    internet. Every SOCIAL_AUTH_* environment variable is honoured, so
-//	    any backend of the catalogue (or the generic oauth2 one) is enabled
-//	    by setting its KEY and SECRET.
+//	    any backend of the catalogue (or the generic oauth2, oidc and oauth1
+//	    ones, given their endpoint settings) is enabled by setting its KEY
+//	    and SECRET; SOCIAL_AUTH_AUTHENTICATION_BACKENDS=openid adds OpenID
+//	    2.0 sign-in with an identifier the person types.
 //	socialauth providers
 //	    lists the backend catalogue and the settings each backend reads.
 //	socialauth check
