@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/internal/provider"
 	"github.com/socialauth/socialauth/oauth2"
 	"github.com/socialauth/socialauth/socialerr"
 )
@@ -40,17 +41,7 @@ func (c *Caller) UserDataURL() string { return c.userDataURL }
 // Resolve resolves ref against the API base URL; an absolute ref is
 // returned as is.
 func (c *Caller) Resolve(ref string) (string, error) {
-	u, err := url.Parse(ref)
-	if err != nil {
-		return "", fmt.Errorf("oauth1: %w", err)
-	}
-	if u.IsAbs() {
-		return ref, nil
-	}
-	if c.apiBase == nil {
-		return "", fmt.Errorf("oauth1: backend %s has no API URL to resolve %q against", c.backend, ref)
-	}
-	return c.apiBase.ResolveReference(u).String(), nil
+	return provider.Resolve("oauth1", c.backend, c.apiBase, ref)
 }
 
 // Do makes a signed call: method on rawURL with the token credentials of

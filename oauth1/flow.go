@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/internal/provider"
 	"github.com/socialauth/socialauth/oauth2"
 	"github.com/socialauth/socialauth/socialerr"
 )
@@ -36,7 +36,7 @@ type oauth1Backend struct {
 
 	idKey     string
 	details   oauth2.DetailsMapping
-	extraData []oauth2.ExtraField
+	extraData []provider.ExtraField
 	hooks     Hooks
 
 	caller *Caller
@@ -213,23 +213,7 @@ func (b *oauth1Backend) identity(ctx context.Context, tok *backend.Token) (*back
 }
 
 func (b *oauth1Backend) uid(resp map[string]any, d backend.Details) (string, error) {
-	if b.hooks.UID != nil {
-		uid, err := b.hooks.UID(resp, d)
-		if err != nil {
-			return "", err
-		}
-		if uid == "" {
-			return "", socialerr.New(socialerr.AuthUnknownError, b.name, "the provider gave no user id")
-		}
-		return uid, nil
-	}
-	v, ok := oauth2.Lookup(resp, b.idKey)
-	uid := strings.TrimSpace(oauth2.String(v))
-	if !ok || uid == "" {
-		return "", socialerr.Wrap(socialerr.AuthUnknownError, b.name,
-			fmt.Errorf("no usable %q in the user data", b.idKey), "the provider gave no user id")
-	}
-	return uid, nil
+	return provider.UID(b.name, b.idKey, resp, d, b.hooks.UID)
 }
 
 // loadExtraData builds the association's extra data the way
@@ -242,47 +226,8 @@ func (b *oauth1Backend) loadExtraData(resp map[string]any, tok *backend.Token) (
 		"access_token": map[string]any{"oauth_token": tok.AccessToken, "oauth_token_secret": tok.Secret},
 		"auth_time":    b.now().Unix(),
 	}
-	var keep map[string]bool
-	for _, f := range b.extraData {
-		alias := f.Alias
-		if alias == "" {
-			alias = f.Name
-		}
-		v, ok := oauth2.Lookup(resp, f.Name)
-		if !ok || isEmpty(v) {
-			if tv, found := oauth2.Lookup(tok.Raw, f.Name); found {
-				v = tv
-			}
-		}
-		if f.Discard {
-			if keep == nil {
-				keep = map[string]bool{}
-			}
-			keep[alias] = true
-			if isEmpty(v) {
-				continue
-			}
-		}
-		data[alias] = v
-	}
+	keep := provider.LoadExtraData(data, b.extraData, resp, tok.Raw)
 	return data, keep
-}
-
-// isEmpty is python's falsiness for the JSON values extra data holds.
-func isEmpty(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case string:
-		return x == ""
-	case bool:
-		return !x
-	case map[string]any:
-		return len(x) == 0
-	case []any:
-		return len(x) == 0
-	}
-	return oauth2.String(v) == "0"
 }
 
 // rawFields keeps a token reply as the Token's Raw map, without the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/internal/provider"
 	"github.com/socialauth/socialauth/socialerr"
 )
 
@@ -51,7 +52,7 @@ type oauth2Backend struct {
 
 	idKey     string
 	details   DetailsMapping
-	extraData []ExtraField
+	extraData []provider.ExtraField
 	hooks     Hooks
 
 	// unsafeClientTokens accepts client SDK tokens without checking whom

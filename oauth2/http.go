@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/internal/provider"
 	"github.com/socialauth/socialauth/socialerr"
 )
 
@@ -50,17 +51,7 @@ func (c *Caller) UserDataURL() string { return c.userDataURL }
 // "https://api.github.com/user/emails"). An absolute ref is returned as
 // is.
 func (c *Caller) Resolve(ref string) (string, error) {
-	u, err := url.Parse(ref)
-	if err != nil {
-		return "", fmt.Errorf("oauth2: %w", err)
-	}
-	if u.IsAbs() {
-		return ref, nil
-	}
-	if c.apiBase == nil {
-		return "", fmt.Errorf("oauth2: backend %s has no API URL to resolve %q against", c.backend, ref)
-	}
-	return c.apiBase.ResolveReference(u).String(), nil
+	return provider.Resolve("oauth2", c.backend, c.apiBase, ref)
 }
 
 // Reply is a provider's reply, its body read through the size cap.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/socialauth/socialauth/backend"
+	"github.com/socialauth/socialauth/internal/provider"
 )
 
 // This file exports, for socialauth's other protocol packages (OAuth 1.0a
@@ -30,10 +31,10 @@ func Send(ctx context.Context, client *http.Client, backendName, userAgent, meth
 // CheckEndpoint accepts absolute https URLs, and http ones for localhost,
 // 127.0.0.1 and [::1], or for any host when allowHTTP (the
 // UNSAFE_ALLOW_HTTP_ENDPOINTS setting).
-func CheckEndpoint(raw string, allowHTTP bool) error { return checkEndpoint(raw, allowHTTP) }
+func CheckEndpoint(raw string, allowHTTP bool) error { return provider.CheckEndpoint(raw, allowHTTP) }
 
 // IsLoopbackHost reports whether host is localhost, 127.0.0.1 or ::1.
-func IsLoopbackHost(host string) bool { return isLoopbackHost(host) }
+func IsLoopbackHost(host string) bool { return provider.IsLoopbackHost(host) }
 
 // ReadExtraData reads the EXTRA_DATA setting of the backend being built
 // (a list whose items are a name, or a [name, alias] or [name, alias,
@@ -41,11 +42,11 @@ func IsLoopbackHost(host string) bool { return isLoopbackHost(host) }
 // naming what is malformed.
 func ReadExtraData(cfg backend.Config, def []ExtraField) ([]ExtraField, error) {
 	r := newReader(cfg)
-	out := r.extraData(def)
-	if len(r.errs) > 0 {
-		return nil, r.errs[0]
+	out := r.ExtraData(provider.ConvertFields[provider.ExtraField](def))
+	if errs := r.Errs(); len(errs) > 0 {
+		return nil, errs[0]
 	}
-	return out, nil
+	return provider.ConvertFields[ExtraField](out), nil
 }
 
 // MapDetails applies a details mapping to user data: each detail is read
@@ -61,9 +62,9 @@ func MapDetails(resp map[string]any, m DetailsMapping, adjust func(resp map[stri
 // not set there.
 func OwnString(cfg backend.Config, name, def string) (string, error) {
 	r := newReader(cfg)
-	v := strings.TrimSpace(r.own(name, def))
-	if len(r.errs) > 0 {
-		return "", r.errs[0]
+	v := strings.TrimSpace(r.Own(name, def))
+	if errs := r.Errs(); len(errs) > 0 {
+		return "", errs[0]
 	}
 	return cmp.Or(v, def), nil
 }

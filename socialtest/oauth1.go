@@ -100,6 +100,7 @@ type OAuth1Provider struct {
 	now    func() time.Time
 	window time.Duration
 	rsaKey *rsa.PublicKey
+	ctl    controls
 
 	mu        sync.Mutex
 	user      map[string]any
@@ -108,9 +109,7 @@ type OAuth1Provider struct {
 	temporary map[string]*temporaryCredential
 	tokens    map[string]*tokenCredential
 	nonces    map[string]time.Time
-	failures  map[string][]failure
 	userReply http.HandlerFunc
-	requests  []Request
 }
 
 type temporaryCredential struct {
@@ -156,7 +155,6 @@ func StartOAuth1Provider(opts ...OAuth1Option) (*OAuth1Provider, error) {
 		temporary:      map[string]*temporaryCredential{},
 		tokens:         map[string]*tokenCredential{},
 		nonces:         map[string]time.Time{},
-		failures:       map[string][]failure{},
 	}
 	p.server = httptest.NewServer(http.HandlerFunc(p.serve))
 	p.URL = p.server.URL
@@ -204,9 +202,7 @@ func (p *OAuth1Provider) NoCallbackConfirmed() {
 // FailNext makes the next request to path get status and body instead of
 // its normal reply. Calls queue up.
 func (p *OAuth1Provider) FailNext(path string, status int, body string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.failures[path] = append(p.failures[path], failure{status, body})
+	p.ctl.failNext(path, status, body)
 }
 
 // SetUserReply replaces the user endpoint, after signature verification,
@@ -229,48 +225,14 @@ func (p *OAuth1Provider) IssueToken(profile map[string]any) (token, secret strin
 
 // Requests returns a copy of the requests received, oldest first (the
 // last 1000).
-func (p *OAuth1Provider) Requests() []Request {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]Request, len(p.requests))
-	for i, r := range p.requests {
-		out[i] = r.clone()
-	}
-	return out
-}
+func (p *OAuth1Provider) Requests() []Request { return p.ctl.requestsRecorded() }
 
 // RequestsTo returns a copy of the requests received on path.
-func (p *OAuth1Provider) RequestsTo(path string) []Request {
-	var out []Request
-	for _, r := range p.Requests() {
-		if r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (p *OAuth1Provider) RequestsTo(path string) []Request { return p.ctl.requestsTo(path) }
 
 func (p *OAuth1Provider) serve(w http.ResponseWriter, r *http.Request) {
-	rec := record(r)
-	p.mu.Lock()
-	if len(p.requests) >= maxRecorded {
-		p.requests = slices.Delete(p.requests, 0, len(p.requests)-maxRecorded+1)
-	}
-	p.requests = append(p.requests, rec)
-	var fail *failure
-	if q := p.failures[r.URL.Path]; len(q) > 0 {
-		fail = &q[0]
-		p.failures[r.URL.Path] = q[1:]
-	}
-	p.mu.Unlock()
-	if fail != nil {
-		if json.Valid([]byte(fail.body)) {
-			w.Header().Set("Content-Type", "application/json")
-		} else {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		}
-		w.WriteHeader(fail.status)
-		io.WriteString(w, fail.body)
+	rec, failed := p.ctl.intercept(w, r)
+	if failed {
 		return
 	}
 	switch r.URL.Path {

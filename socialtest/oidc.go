@@ -9,11 +9,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
-	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -97,51 +94,21 @@ func StartOIDCProvider(opts ...OIDCOption) (*OIDCProvider, error) {
 	for _, opt := range opts {
 		opt.applyOIDC(&o)
 	}
-	if o.clientID == "" || o.clientSecret == "" {
-		return nil, errors.New("socialtest: client id and secret must not be empty")
-	}
-	p := &Provider{
-		ClientID:     o.clientID,
-		ClientSecret: o.clientSecret,
-		mux:          http.NewServeMux(),
-		client:       localidp.Client{Name: "application under test", Secret: o.clientSecret},
-		user:         o.user,
-		loginForm:    o.loginForm,
-		failures:     make(map[string][]failure),
+	p, err := newProvider(o.options)
+	if err != nil {
+		return nil, err
 	}
 	op := &OIDCProvider{Provider: p}
-	p.server = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
-	scheme := "http://"
-	if o.tls {
-		scheme = "https://"
-	}
-	p.URL = scheme + p.server.Listener.Addr().String()
-	idp, err := localidp.New(localidp.Config{
-		Issuer:      p.URL,
-		Scopes:      o.scopes,
-		RequirePKCE: o.requirePKCE,
-		Approve:     p.approve,
-		Now:         o.now,
-		Title:       "socialtest OpenID provider",
-		OIDC:        &localidp.OIDCConfig{Algorithm: o.alg, IDTokenTTL: o.ttl, Tamper: op.tamper},
+	err = p.start(o.options, localidp.Config{
+		Title: "socialtest OpenID provider",
+		OIDC:  &localidp.OIDCConfig{Algorithm: o.alg, IDTokenTTL: o.ttl, Tamper: op.tamper},
+	}, func(mux *http.ServeMux) {
+		mux.HandleFunc(AuthorizePath, op.serveAuthorize)
+		mux.HandleFunc("GET "+DiscoveryPath, op.serveDiscovery)
+		mux.HandleFunc("GET "+JWKSPath, op.serveKeys)
 	})
 	if err != nil {
-		p.server.Listener.Close()
-		return nil, fmt.Errorf("socialtest: %w", err)
-	}
-	p.IDP = idp
-	p.mux.Handle("/", idp)
-	p.mux.HandleFunc(AuthorizePath, op.serveAuthorize)
-	p.mux.HandleFunc("GET "+DiscoveryPath, op.serveDiscovery)
-	p.mux.HandleFunc("GET "+JWKSPath, op.serveKeys)
-	if err := p.AllowRedirect(o.redirects...); err != nil {
-		p.server.Listener.Close()
-		return nil, fmt.Errorf("socialtest: %w", err)
-	}
-	if o.tls {
-		p.server.StartTLS()
-	} else {
-		p.server.Start()
+		return nil, err
 	}
 	return op, nil
 }

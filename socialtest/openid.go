@@ -124,13 +124,13 @@ type OpenIDProvider struct {
 	customUsers bool
 	assocTypes  []string
 	noAssoc     bool
+	ctl         controls
 
 	mu           sync.Mutex
 	users        map[string]map[string]string
 	selected     string
 	assocs       map[string]openIDAssoc
 	checked      map[string]bool
-	requests     []Request
 	lastNonce    string
 	wrongKey     bool
 	cancel       bool
@@ -281,15 +281,7 @@ func (p *OpenIDProvider) set(f func()) {
 }
 
 // Requests returns a copy of the requests received, oldest first.
-func (p *OpenIDProvider) Requests() []Request {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]Request, len(p.requests))
-	for i, r := range p.requests {
-		out[i] = r.clone()
-	}
-	return out
-}
+func (p *OpenIDProvider) Requests() []Request { return p.ctl.requestsRecorded() }
 
 // RequestsWithMode returns the requests to the endpoint with an
 // openid.mode (associate, checkid_setup, check_authentication).
@@ -304,13 +296,7 @@ func (p *OpenIDProvider) RequestsWithMode(mode string) []Request {
 }
 
 func (p *OpenIDProvider) serve(w http.ResponseWriter, r *http.Request) {
-	rec := record(r)
-	p.mu.Lock()
-	if len(p.requests) >= maxRecorded {
-		p.requests = p.requests[1:]
-	}
-	p.requests = append(p.requests, rec)
-	p.mu.Unlock()
+	rec, _ := p.ctl.intercept(w, r) // no failures are ever queued: no FailNext
 	path := r.URL.Path
 	switch {
 	case path == OpenIDIdentifierPath:

@@ -154,6 +154,7 @@ type Provider struct {
 
 	server *httptest.Server
 	mux    *http.ServeMux
+	ctl    controls
 
 	mu         sync.Mutex
 	client     localidp.Client
@@ -161,16 +162,9 @@ type Provider struct {
 	loginForm  bool
 	denyNext   bool
 	formReply  bool
-	failures   map[string][]failure
 	userReply  http.HandlerFunc
 	tokenReply http.HandlerFunc
-	requests   []Request
 	codes      []string
-}
-
-type failure struct {
-	status int
-	body   string
 }
 
 // NewOAuth2Provider starts a provider closed at the end of the test.
@@ -191,6 +185,19 @@ func StartOAuth2Provider(opts ...Option) (*Provider, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	p, err := newProvider(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.start(o, localidp.Config{Title: "socialtest provider"}, nil); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// newProvider builds a provider from o on a server not yet started, so
+// that its URL is known.
+func newProvider(o options) (*Provider, error) {
 	if o.clientID == "" || o.clientSecret == "" {
 		return nil, errors.New("socialtest: client id and secret must not be empty")
 	}
@@ -201,7 +208,6 @@ func StartOAuth2Provider(opts ...Option) (*Provider, error) {
 		client:       localidp.Client{Name: "application under test", Secret: o.clientSecret},
 		user:         o.user,
 		loginForm:    o.loginForm,
-		failures:     make(map[string][]failure),
 	}
 	p.server = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	scheme := "http://"
@@ -209,30 +215,34 @@ func StartOAuth2Provider(opts ...Option) (*Provider, error) {
 		scheme = "https://"
 	}
 	p.URL = scheme + p.server.Listener.Addr().String()
-	idp, err := localidp.New(localidp.Config{
-		Issuer:      p.URL,
-		Scopes:      o.scopes,
-		RequirePKCE: o.requirePKCE,
-		Approve:     p.approve,
-		Now:         o.now,
-		Title:       "socialtest provider",
-	})
+	return p, nil
+}
+
+// start builds the authorization server from cfg (its Title and OIDC)
+// and o, routes it (then the routes added by route, when not nil) and
+// starts the server.
+func (p *Provider) start(o options, cfg localidp.Config, route func(mux *http.ServeMux)) error {
+	cfg.Issuer, cfg.Scopes, cfg.RequirePKCE, cfg.Approve, cfg.Now = p.URL, o.scopes, o.requirePKCE, p.approve, o.now
+	idp, err := localidp.New(cfg)
 	if err != nil {
 		p.server.Listener.Close()
-		return nil, fmt.Errorf("socialtest: %w", err)
+		return fmt.Errorf("socialtest: %w", err)
 	}
 	p.IDP = idp
 	p.mux.Handle("/", idp)
+	if route != nil {
+		route(p.mux)
+	}
 	if err := p.AllowRedirect(o.redirects...); err != nil {
 		p.server.Listener.Close()
-		return nil, fmt.Errorf("socialtest: %w", err)
+		return fmt.Errorf("socialtest: %w", err)
 	}
 	if o.tls {
 		p.server.StartTLS()
 	} else {
 		p.server.Start()
 	}
-	return p, nil
+	return nil
 }
 
 // Close shuts the server down.
@@ -330,9 +340,7 @@ func (p *Provider) SetTokenReplyForm(form bool) {
 // reply. Calls queue up. A body that is valid JSON is sent as
 // application/json, anything else as text/plain.
 func (p *Provider) FailNext(path string, status int, body string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.failures[path] = append(p.failures[path], failure{status, body})
+	p.ctl.failNext(path, status, body)
 }
 
 // SetUserReply replaces the user endpoint by reply, for hostile replies
@@ -431,26 +439,10 @@ func (r Request) BasicAuth() (user, password string, ok bool) {
 
 // Requests returns a copy of the requests received, oldest first (the
 // last 1000).
-func (p *Provider) Requests() []Request {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]Request, len(p.requests))
-	for i, r := range p.requests {
-		out[i] = r.clone()
-	}
-	return out
-}
+func (p *Provider) Requests() []Request { return p.ctl.requestsRecorded() }
 
 // RequestsTo returns a copy of the requests received on path.
-func (p *Provider) RequestsTo(path string) []Request {
-	var out []Request
-	for _, r := range p.Requests() {
-		if r.Path == path {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (p *Provider) RequestsTo(path string) []Request { return p.ctl.requestsTo(path) }
 
 func (r Request) clone() Request {
 	r.Query = cloneValues(r.Query)
@@ -513,29 +505,14 @@ func userOf(profile map[string]any) localidp.User {
 // serve records the request, applies the controls and hands over to the
 // routes.
 func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
-	rec := record(r)
+	if _, failed := p.ctl.intercept(w, r); failed {
+		return
+	}
 	p.mu.Lock()
-	if len(p.requests) >= maxRecorded {
-		p.requests = slices.Delete(p.requests, 0, len(p.requests)-maxRecorded+1)
-	}
-	p.requests = append(p.requests, rec)
-	var fail *failure
-	if q := p.failures[r.URL.Path]; len(q) > 0 {
-		fail = &q[0]
-		p.failures[r.URL.Path] = q[1:]
-	}
 	userReply, tokenReply, formReply := p.userReply, p.tokenReply, p.formReply
 	p.mu.Unlock()
 
 	switch {
-	case fail != nil:
-		if json.Valid([]byte(fail.body)) {
-			w.Header().Set("Content-Type", "application/json")
-		} else {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		}
-		w.WriteHeader(fail.status)
-		io.WriteString(w, fail.body)
 	case r.URL.Path == UserPath && userReply != nil:
 		userReply(w, r)
 	case r.URL.Path == TokenPath && tokenReply != nil:

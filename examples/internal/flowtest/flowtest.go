@@ -17,11 +17,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/socialauth/socialauth"
+	"github.com/socialauth/socialauth/examples/internal/site"
 	"github.com/socialauth/socialauth/settings"
 	"github.com/socialauth/socialauth/socialerr"
 	"github.com/socialauth/socialauth/socialtest"
@@ -51,6 +53,25 @@ type Site struct {
 	// New builds the site from its settings, with a fresh database, and
 	// logs to logger. It fails the test on error.
 	New func(t *testing.T, s *settings.Settings, logger *slog.Logger) App
+}
+
+// OnSQLite returns a [Site.New] that builds the example site with newApp
+// on a fresh SQLite file in the test's temporary directory.
+func OnSQLite[A App](newApp func(context.Context, site.Config) (A, error)) func(*testing.T, *settings.Settings, *slog.Logger) App {
+	return func(t *testing.T, s *settings.Settings, logger *slog.Logger) App {
+		t.Helper()
+		ctx := context.Background()
+		db, err := site.OpenDB(ctx, filepath.Join(t.TempDir(), "example.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		app, err := newApp(ctx, site.Config{Settings: s, DB: db, Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
 }
 
 // Run runs the whole suite against a site.
