@@ -24,7 +24,9 @@ type TokenLogin struct {
 
 // credentialParams are the request parameters a token login reads.
 func credentialParams() []string {
-	return []string{"access_token", "oauth_token", "oauth_token_secret", "id_token", "nonce"}
+	return []string{"access_token", "oauth_token", "oauth_token_secret", "id_token", "nonce",
+		// VK Open API sessions (vk-openapi).
+		"expire", "mid", "secret", "sid", "sig", "vk_session"}
 }
 
 // AuthenticateToken logs a person in from credentials a mobile or

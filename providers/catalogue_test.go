@@ -69,6 +69,10 @@ func TestCatalogue(t *testing.T) {
 				checkOIDCSpec(t, spec) // oidc_test.go
 				return
 			}
+			if spec.Protocol == "vk-openapi" {
+				checkVKOpenAPISpec(t, spec) // vk_openapi_test.go
+				return
+			}
 			if !slices.Contains(knownProtocols, spec.Protocol) || spec.Title == "" || spec.Build == nil || !spec.NeedsKey {
 				t.Errorf("spec %+v", spec)
 			}
@@ -150,7 +154,11 @@ func TestCatalogue(t *testing.T) {
 				w.WriteHeader(http.StatusNoContent)
 			})))
 			fake.HandleJSON("GET /teams/{id}/memberships/{login}", map[string]any{"state": "active"})
+			fake.HandleJSON("GET /method/users.get", map[string]any{"response": []any{map[string]any{"id": 7, "screen_name": "ada"}}})
 			fm := fakeSettings(spec.Name, fake, nil)
+			if spec.Name == "vk-oauth2" { // VK API methods answer in a {"response": …} envelope
+				fm[oauth2.SettingName(spec.Name, "USER_DATA_URL")] = fake.URL + "/method/users.get"
+			}
 			for k, v := range m {
 				if _, ok := fm[k]; !ok {
 					fm[k] = v

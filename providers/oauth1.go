@@ -1,8 +1,6 @@
 package providers
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/socialauth/socialauth/backend"
@@ -86,18 +84,5 @@ func (e oauth1Entry) spec() backend.Spec {
 }
 
 func (e oauth1Entry) build(cfg backend.Config) (backend.Backend, error) {
-	if cfg.Name == "" {
-		cfg.Name = e.name
-	}
-	p, err := e.provider(cfg)
-	if err != nil {
-		errs := []error{err}
-		for _, name := range []string{"KEY", "SECRET"} {
-			if _, kerr := oauth2.RequireString(cfg, name); kerr != nil {
-				errs = append(errs, kerr)
-			}
-		}
-		return nil, fmt.Errorf("providers: backend %s: %w", cfg.Name, errors.Join(errs...))
-	}
-	return oauth1.New(cfg, p)
+	return buildWith(cfg, e.name, e.provider, oauth1.New)
 }

@@ -1,8 +1,6 @@
 package providers
 
 import (
-	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -109,16 +107,11 @@ func (e oidcEntry) build(cfg backend.Config) (backend.Backend, error) {
 	if e.issuer != nil && !ownSetting(cfg, oidc.SettingEndpoint) {
 		issuer, err := e.issuer(cfg)
 		if err != nil {
-			errs := []error{err}
-			for _, name := range []string{"KEY", "SECRET"} {
-				if name == "SECRET" && cfg.Settings.Has(oidc.SettingPrivateKey) {
-					continue
-				}
-				if _, kerr := oauth2.RequireString(cfg, name); kerr != nil {
-					errs = append(errs, kerr)
-				}
+			keys := []string{"KEY", "SECRET"}
+			if cfg.Settings.Has(oidc.SettingPrivateKey) {
+				keys = keys[:1] // private_key_jwt needs no secret
 			}
-			return nil, fmt.Errorf("providers: backend %s: %w", cfg.Name, errors.Join(errs...))
+			return nil, describeError(cfg, err, keys...)
 		}
 		p.Endpoint = issuer
 	}

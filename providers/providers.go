@@ -9,6 +9,10 @@
 // slice on every call, and projects choose backends by name with
 // [Lookup] (or the engine's AUTHENTICATION_BACKENDS setting).
 //
+// VK's JavaScript Open API login (vk-openapi) is a small protocol of its
+// own, written here: a session signed by VK for the application, checked
+// with its secure key (see [VKOpenAPIParams]).
+//
 // Every backend reads the common settings of its protocol
 // ([oauth2.CommonSettings], oauth1.CommonSettings, openid.CommonSettings:
 // KEY, SECRET, SCOPE, the endpoint overrides…) plus those listed in its
@@ -18,8 +22,6 @@ package providers
 
 import (
 	"cmp"
-	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/socialauth/socialauth/backend"
@@ -55,6 +57,7 @@ func oauth2Entries() []entry {
 		{name: "google-plus", python: "social_core.backends.google.GooglePlusAuth", title: "Google (Sign-In for websites)",
 			reads: []string{settingUseUniqueUserID, "TOKENINFO_URL"}, provider: google},
 		{name: "facebook", python: "social_core.backends.facebook.FacebookOAuth2", title: "Facebook", reads: []string{settingAPIVersion, settingProfileExtraParams}, provider: facebook},
+		{name: "vk-oauth2", python: "social_core.backends.vk.VKOAuth2", title: "VK", reads: []string{settingAPIVersion, settingServiceToken}, provider: vkOAuth2},
 	}
 }
 
@@ -70,6 +73,7 @@ func Catalogue() []backend.Spec {
 	specs = append(specs, openidSpecs()...)
 	specs = append(specs, oauth1Specs()...)
 	specs = append(specs, oidcSpecs()...)
+	specs = append(specs, vkOpenAPISpec())
 	slices.SortFunc(specs, func(a, b backend.Spec) int { return cmp.Compare(a.Name, b.Name) })
 	return specs
 }
@@ -103,6 +107,9 @@ func Lookup(name string) (backend.Spec, bool) {
 	if s, ok := lookupOIDC(name); ok {
 		return s, true
 	}
+	if s, ok := lookupVK(name); ok {
+		return s, true
+	}
 	return backend.Spec{}, false
 }
 
@@ -123,20 +130,7 @@ func (e entry) spec() backend.Spec {
 // secret are checked too, so that every missing setting is reported at
 // once.
 func (e entry) build(cfg backend.Config) (backend.Backend, error) {
-	if cfg.Name == "" {
-		cfg.Name = e.name
-	}
-	p, err := e.provider(cfg)
-	if err != nil {
-		errs := []error{err}
-		for _, name := range []string{"KEY", "SECRET"} {
-			if _, kerr := oauth2.RequireString(cfg, name); kerr != nil {
-				errs = append(errs, kerr)
-			}
-		}
-		return nil, fmt.Errorf("providers: backend %s: %w", cfg.Name, errors.Join(errs...))
-	}
-	return oauth2.New(cfg, p)
+	return buildWith(cfg, e.name, e.provider, oauth2.New)
 }
 
 // Settings read by some providers, beyond the common OAuth 2.0 ones.
