@@ -3,6 +3,7 @@ package socialauth
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -119,4 +120,47 @@ func (a *Auth) RefreshToken(ctx context.Context, assoc *store.Association) error
 		h(ctx, name, assoc)
 	}
 	return nil
+}
+
+// APIClient returns an HTTP client for calling the provider's API on behalf
+// of an association: every request carries "Authorization: Bearer" with
+// the association's access token, refreshed and saved first when it has
+// expired (the equivalent of an oauth2.TokenSource that saves by itself).
+// base makes the requests (timeouts, proxies); nil means a client with a
+// 30-second timeout.
+func (a *Auth) APIClient(assoc *store.Association, base *http.Client) *http.Client {
+	if base == nil {
+		base = &http.Client{Timeout: 30 * time.Second}
+	}
+	next := base.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c := *base
+	c.Transport = &bearerTransport{auth: a, assoc: assoc, next: next}
+	return &c
+}
+
+// bearerTransport adds the association's current access token to each
+// request.
+type bearerTransport struct {
+	auth  *Auth
+	assoc *store.Association
+	mu    sync.Mutex
+	next  http.RoundTripper
+}
+
+func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	tok, err := t.auth.AccessToken(req.Context(), t.assoc)
+	t.mu.Unlock()
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return t.next.RoundTrip(r)
 }

@@ -88,6 +88,20 @@ func TestRefreshAndAccessToken(t *testing.T) {
 	}
 	res.Body.Close()
 
+	// The API client refreshes by itself too.
+	clk.Advance(2 * time.Hour)
+	res2, err := app.auth.APIClient(saved, nil).Get(app.p.UserURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2.Body.Close()
+	if res2.StatusCode != http.StatusOK {
+		t.Fatalf("API client call: %d", res2.StatusCode)
+	}
+	if saved.ExtraData["access_token"] == tok {
+		t.Error("the API client did not refresh the expired token")
+	}
+
 	// A refresh token the provider refuses is a typed error.
 	saved.ExtraData["refresh_token"] = "bogus"
 	if err := app.store.UpdateAssociation(ctx, saved); err != nil {
