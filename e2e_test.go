@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -24,18 +23,13 @@ import (
 	"github.com/socialauth/socialauth/store/memstore"
 )
 
-const testSecretKey = "test-secret-key-0123456789abcdefghijklmnop"
-
-// testApp is an application using socialauth, served over TLS, with the
-// generic oauth2 backend pointed at a fake provider and an "other" backend
-// of the application's own pointed at a second one.
+// testApp is an application using socialauth, with the generic oauth2
+// backend pointed at a fake provider and an "other" backend of the
+// application's own pointed at a second one.
 type testApp struct {
-	t       *testing.T
+	*site
 	p       *socialtest.Provider // behind the "oauth2" backend
 	other   *socialtest.Provider // behind the "other" backend
-	store   *memstore.Store
-	auth    *socialauth.Auth
-	srv     *httptest.Server
 	events  *eventLog
 	browser *browser
 }
@@ -75,170 +69,57 @@ func otherSpec(p *socialtest.Provider) backend.Spec {
 
 func newTestApp(t *testing.T, extra settings.Map, configure func(*socialauth.Config)) *testApp {
 	t.Helper()
-	app := &testApp{t: t, events: &eventLog{}, store: memstore.New(memstore.Options{})}
+	app := &testApp{events: &eventLog{}}
 	app.p = socialtest.NewOAuth2Provider(t)
 	app.other = socialtest.NewOAuth2Provider(t, socialtest.WithUser(map[string]any{
 		"id": "o-77", "username": "otherlogin", "email": "other@example.com", "name": "Other Person",
 	}))
-	mux := http.NewServeMux()
-	app.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(app.srv.Close)
-	if err := app.p.AllowRedirect(app.srv.URL + "/complete/oauth2/"); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.other.AllowRedirect(app.srv.URL + "/complete/other/"); err != nil {
-		t.Fatal(err)
-	}
-	base := settings.Map{
-		"SOCIAL_AUTH_SECRET_KEY":               testSecretKey,
-		"SOCIAL_AUTH_AUTHENTICATION_BACKENDS":  []string{"oauth2", "other"},
-		"SOCIAL_AUTH_OAUTH2_KEY":               app.p.ClientID,
-		"SOCIAL_AUTH_OAUTH2_SECRET":            app.p.ClientSecret,
-		"SOCIAL_AUTH_OAUTH2_AUTHORIZATION_URL": app.p.AuthorizeURL(),
-		"SOCIAL_AUTH_OAUTH2_ACCESS_TOKEN_URL":  app.p.TokenURL(),
-		"SOCIAL_AUTH_OAUTH2_USER_DATA_URL":     app.p.UserURL(),
-		"SOCIAL_AUTH_OAUTH2_REVOKE_TOKEN_URL":  app.p.RevokeURL(),
-		"SOCIAL_AUTH_OTHER_KEY":                app.other.ClientID,
-		"SOCIAL_AUTH_OTHER_SECRET":             app.other.ClientSecret,
-		"SOCIAL_AUTH_LOGIN_REDIRECT_URL":       "/home",
-		"SOCIAL_AUTH_LOGIN_ERROR_URL":          "/error",
-	}
-	cfg := socialauth.Config{
-		Settings: settings.New(extra, base),
-		Store:    app.store,
-		Backends: []backend.Spec{otherSpec(app.other)},
-		Events: socialauth.Events{
-			LoginCompleted: func(_ context.Context, b string, u *store.User, isNew bool) {
-				app.events.add("completed %s %s new=%v", b, u.Username, isNew)
-			},
-			LoginFailed: func(_ context.Context, b string, err error) { app.events.add("failed %s", b) },
-			UserCreated: func(_ context.Context, b string, u *store.User) { app.events.add("created %s", u.Username) },
-			Associated: func(_ context.Context, b string, u *store.User, a *store.Association) {
-				app.events.add("associated %s %s", b, a.UID)
-			},
-			Disconnected: func(_ context.Context, b string, u *store.User, removed []*store.Association) {
-				app.events.add("disconnected %s %d", b, len(removed))
-			},
-		},
-	}
-	if configure != nil {
-		configure(&cfg)
-	}
-	auth, err := socialauth.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.auth = auth
-	h := auth.Handler()
-	mux.Handle("/login/", h)
-	mux.Handle("/complete/", h)
-	mux.Handle("/disconnect/", h)
-	mux.Handle("/token/", h)
-	page := func(w http.ResponseWriter, r *http.Request) {
-		u, err := auth.CurrentUser(r)
-		who := "anonymous"
-		if err == nil && u != nil {
-			who = u.Username
+	app.site = serveApp(t, func(s *site) socialauth.Config {
+		if err := app.p.AllowRedirect(s.srv.URL + "/complete/oauth2/"); err != nil {
+			t.Fatal(err)
 		}
-		fmt.Fprintf(w, "page=%s user=%s query=%s", r.URL.Path, who, r.URL.RawQuery)
-	}
-	mux.HandleFunc("/", page)
+		if err := app.other.AllowRedirect(s.srv.URL + "/complete/other/"); err != nil {
+			t.Fatal(err)
+		}
+		base := settings.Map{
+			"SOCIAL_AUTH_SECRET_KEY":               testSecretKey,
+			"SOCIAL_AUTH_AUTHENTICATION_BACKENDS":  []string{"oauth2", "other"},
+			"SOCIAL_AUTH_OAUTH2_KEY":               app.p.ClientID,
+			"SOCIAL_AUTH_OAUTH2_SECRET":            app.p.ClientSecret,
+			"SOCIAL_AUTH_OAUTH2_AUTHORIZATION_URL": app.p.AuthorizeURL(),
+			"SOCIAL_AUTH_OAUTH2_ACCESS_TOKEN_URL":  app.p.TokenURL(),
+			"SOCIAL_AUTH_OAUTH2_USER_DATA_URL":     app.p.UserURL(),
+			"SOCIAL_AUTH_OAUTH2_REVOKE_TOKEN_URL":  app.p.RevokeURL(),
+			"SOCIAL_AUTH_OTHER_KEY":                app.other.ClientID,
+			"SOCIAL_AUTH_OTHER_SECRET":             app.other.ClientSecret,
+			"SOCIAL_AUTH_LOGIN_REDIRECT_URL":       "/home",
+			"SOCIAL_AUTH_LOGIN_ERROR_URL":          "/error",
+		}
+		cfg := socialauth.Config{
+			Settings: settings.New(extra, base),
+			Store:    s.store,
+			Backends: []backend.Spec{otherSpec(app.other)},
+			Events: socialauth.Events{
+				LoginCompleted: func(_ context.Context, b string, u *store.User, isNew bool) {
+					app.events.add("completed %s %s new=%v", b, u.Username, isNew)
+				},
+				LoginFailed: func(_ context.Context, b string, err error) { app.events.add("failed %s", b) },
+				UserCreated: func(_ context.Context, b string, u *store.User) { app.events.add("created %s", u.Username) },
+				Associated: func(_ context.Context, b string, u *store.User, a *store.Association) {
+					app.events.add("associated %s %s", b, a.UID)
+				},
+				Disconnected: func(_ context.Context, b string, u *store.User, removed []*store.Association) {
+					app.events.add("disconnected %s %d", b, len(removed))
+				},
+			},
+		}
+		if configure != nil {
+			configure(&cfg)
+		}
+		return cfg
+	})
 	app.browser = app.newBrowser()
 	return app
-}
-
-// browser is a cookie-keeping client for the app; it does not follow
-// redirects by itself.
-type browser struct {
-	t   *testing.T
-	c   *http.Client
-	app *testApp
-}
-
-func (app *testApp) newBrowser() *browser {
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{
-		Transport:     app.srv.Client().Transport,
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return &browser{t: app.t, c: c, app: app}
-}
-
-// do sends one request and returns the response with its body read.
-func (b *browser) do(req *http.Request) (*http.Response, string) {
-	b.t.Helper()
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return res, string(body)
-}
-
-func (b *browser) get(rawURL string) (*http.Response, string) {
-	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, b.abs(rawURL), nil)
-	return b.do(req)
-}
-
-func (b *browser) post(rawURL string, form url.Values) (*http.Response, string) {
-	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, b.abs(rawURL), strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
-
-func (b *browser) abs(rawURL string) string {
-	if strings.HasPrefix(rawURL, "/") {
-		return b.app.srv.URL + rawURL
-	}
-	return rawURL
-}
-
-// follow follows redirects from a response until a page is served, and
-// returns the final URL and body.
-func (b *browser) follow(res *http.Response, body string) (*url.URL, string) {
-	b.t.Helper()
-	for i := 0; res.StatusCode >= 300 && res.StatusCode < 400; i++ {
-		if i > 10 {
-			b.t.Fatal("redirect loop")
-		}
-		next, err := res.Request.URL.Parse(res.Header.Get("Location"))
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		res, body = b.get(next.String())
-	}
-	return res.Request.URL, body
-}
-
-// visit GETs a URL and follows every redirect.
-func (b *browser) visit(rawURL string) (*url.URL, string) {
-	b.t.Helper()
-	res, body := b.get(rawURL)
-	return b.follow(res, body)
-}
-
-// callback runs /login/{backend}/ up to the provider's redirect back, and
-// returns the callback URL without visiting it.
-func (b *browser) callback(backendName string) *url.URL {
-	b.t.Helper()
-	res, _ := b.get("/login/" + backendName + "/")
-	if res.StatusCode != http.StatusFound {
-		b.t.Fatalf("login: status %d", res.StatusCode)
-	}
-	authz, _ := url.Parse(res.Header.Get("Location"))
-	res, _ = b.get(authz.String())
-	if res.StatusCode != http.StatusFound {
-		b.t.Fatalf("authorize: status %d", res.StatusCode)
-	}
-	cb, err := url.Parse(res.Header.Get("Location"))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return cb
 }
 
 func (app *testApp) userCount() int {
@@ -250,25 +131,6 @@ func (app *testApp) userCount() int {
 		}
 	}
 	return n
-}
-
-func (app *testApp) mustNotLogIn(b *browser) {
-	app.t.Helper()
-	if _, body := b.visit("/whoami"); !strings.Contains(body, "user=anonymous") {
-		app.t.Errorf("someone is logged in: %s", body)
-	}
-}
-
-// wantError asserts the browser landed on LOGIN_ERROR_URL with a message.
-func wantError(t *testing.T, final *url.URL, backendName, messagePart string) {
-	t.Helper()
-	if final.Path != "/error" {
-		t.Fatalf("landed on %s, want /error", final)
-	}
-	q := final.Query()
-	if q.Get("backend") != backendName || !strings.Contains(strings.ToLower(q.Get("message")), strings.ToLower(messagePart)) {
-		t.Errorf("error redirect = %s; want backend %q and message containing %q", final.RawQuery, backendName, messagePart)
-	}
 }
 
 func TestLoginEndToEnd(t *testing.T) {
@@ -401,7 +263,7 @@ func TestForgedMissingAndReplayedState(t *testing.T) {
 		if app.userCount() != 0 || len(app.p.RequestsTo(socialtest.TokenPath)) != 0 {
 			t.Error("a forged state reached the token endpoint or stored a user")
 		}
-		app.mustNotLogIn(app.browser)
+		app.browser.wantAnonymous()
 	})
 	t.Run("missing state", func(t *testing.T) {
 		app := newTestApp(t, nil, nil)
@@ -424,7 +286,7 @@ func TestForgedMissingAndReplayedState(t *testing.T) {
 		if app.userCount() != 0 {
 			t.Error("a callback without the session logged someone in")
 		}
-		app.mustNotLogIn(attacker)
+		attacker.wantAnonymous()
 	})
 	t.Run("replayed callback", func(t *testing.T) {
 		app := newTestApp(t, nil, nil)
@@ -456,7 +318,7 @@ func TestProviderFailures(t *testing.T) {
 		app.p.Deny()
 		final, _ := app.browser.visit("/login/oauth2/")
 		wantError(t, final, "oauth2", "canceled")
-		app.mustNotLogIn(app.browser)
+		app.browser.wantAnonymous()
 	})
 	t.Run("token endpoint error", func(t *testing.T) {
 		app := newTestApp(t, nil, nil)
@@ -489,7 +351,7 @@ func TestProviderFailures(t *testing.T) {
 		app.p.SetUserReply(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"id":`) })
 		final, _ := app.browser.visit("/login/oauth2/")
 		wantError(t, final, "oauth2", "")
-		app.mustNotLogIn(app.browser)
+		app.browser.wantAnonymous()
 	})
 	t.Run("unknown backend", func(t *testing.T) {
 		app := newTestApp(t, nil, nil)
@@ -527,8 +389,7 @@ func TestProviderFailures(t *testing.T) {
 
 func TestMethodsAndRoutes(t *testing.T) {
 	app := newTestApp(t, nil, nil)
-	req, _ := http.NewRequest(http.MethodDelete, app.srv.URL+"/login/oauth2/", nil)
-	if res, _ := app.browser.do(req); res.StatusCode != http.StatusMethodNotAllowed {
+	if res, _ := app.browser.do(app.browser.request(http.MethodDelete, "/login/oauth2/", nil)); res.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE /login/: %d", res.StatusCode)
 	}
 	// A HEAD (link prefetch) must not spend the login's state.
@@ -597,7 +458,7 @@ func TestPartialPipelinePauseAndResume(t *testing.T) {
 	if app.userCount() != 0 {
 		t.Fatal("a user was created before the pipeline finished")
 	}
-	app.mustNotLogIn(app.browser)
+	app.browser.wantAnonymous()
 
 	// Another browser cannot resume it, even with the token.
 	attacker := app.newBrowser()
@@ -607,7 +468,7 @@ func TestPartialPipelinePauseAndResume(t *testing.T) {
 	if ok, _ := app.store.UserExists(context.Background(), "mallory"); ok {
 		t.Fatal("another browser resumed the partial pipeline")
 	}
-	app.mustNotLogIn(attacker)
+	attacker.wantAnonymous()
 	// Nor with a guessed token from the right browser.
 	res, _ = app.browser.post("/complete/oauth2/", url.Values{"partial_token": {"guess"}, "nickname": {"x"}})
 	final, _ = app.browser.follow(res, "")
@@ -649,14 +510,12 @@ func TestDisconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Cross-site posts are refused.
-	req, _ := http.NewRequest(http.MethodPost, app.srv.URL+"/disconnect/other/", nil)
+	req := app.browser.request(http.MethodPost, "/disconnect/other/", nil)
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	if res, _ := app.browser.do(req); res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site disconnect: %d", res.StatusCode)
 	}
-	req, _ = http.NewRequest(http.MethodPost, app.srv.URL+"/disconnect/other/", nil)
-	req.Header.Set("Origin", "https://evil.example.net")
-	if res, _ := app.browser.do(req); res.StatusCode != http.StatusForbidden {
+	if res, _ := app.browser.postFrom("https://evil.example.net", "/disconnect/other/", nil); res.StatusCode != http.StatusForbidden {
 		t.Errorf("foreign-origin disconnect: %d", res.StatusCode)
 	}
 	// Nobody logged in.
@@ -741,7 +600,7 @@ func TestInactiveUser(t *testing.T) {
 	if final.Path != "/inactive" {
 		t.Errorf("inactive user landed on %s", final)
 	}
-	app.mustNotLogIn(b)
+	b.wantAnonymous()
 }
 
 func TestFieldsStoredInSessionAndBackendPipelineSetting(t *testing.T) {
@@ -768,6 +627,20 @@ func TestFieldsStoredInSessionAndBackendPipelineSetting(t *testing.T) {
 	wantError(t, final, "other", "")
 	if ok, _ := app.store.UserExists(context.Background(), "otherlogin"); ok {
 		t.Error("a pipeline without create_user created a user")
+	}
+}
+
+// Fields stored in the session never overwrite the engine's own keys: a
+// `next` taken from the request as a stored field would skip the
+// redirect check.
+func TestFieldsStoredInSessionCannotOverrideEngineKeys(t *testing.T) {
+	app := newTestApp(t, settings.Map{
+		"SOCIAL_AUTH_FIELDS_STORED_IN_SESSION": []string{"next", "partial_pipeline_token", "_socialauth_user_id"},
+	}, nil)
+	final, _ := app.browser.visit("/login/oauth2/?next=" + url.QueryEscape("https://evil.example.net/") +
+		"&partial_pipeline_token=forged&_socialauth_user_id=1")
+	if final.Host != strings.TrimPrefix(app.srv.URL, "https://") || final.Path != "/home" {
+		t.Fatalf("landed on %s", final)
 	}
 }
 

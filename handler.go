@@ -214,7 +214,10 @@ func (a *Auth) serveLogin(w http.ResponseWriter, r *http.Request, rt route) {
 		}
 	}
 	for _, field := range a.settings.Strings(rt.backend, "FIELDS_STORED_IN_SESSION", nil) {
-		if v, ok := form[field]; ok && len(v) > 0 && !strings.HasPrefix(field, "_socialauth") {
+		if field == sessionNext || field == sessionPartial || strings.HasPrefix(field, "_socialauth") {
+			continue // the engine's own keys are never taken from the request
+		}
+		if v, ok := form[field]; ok && len(v) > 0 {
 			req.sess.Set(field, v[0])
 		}
 	}

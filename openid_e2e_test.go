@@ -3,11 +3,7 @@ package socialauth_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -16,25 +12,20 @@ import (
 	"github.com/socialauth/socialauth"
 	"github.com/socialauth/socialauth/settings"
 	"github.com/socialauth/socialauth/socialtest"
-	"github.com/socialauth/socialauth/store"
-	"github.com/socialauth/socialauth/store/memstore"
 )
 
 const steamID64 = "76561197960287930"
 
 // openIDApp is an application with the generic openid backend and steam,
-// served over TLS, with a fake OP and a fake Steam Web API.
+// with a fake OP and a fake Steam Web API.
 type openIDApp struct {
-	t     *testing.T
-	op    *socialtest.OpenIDProvider
-	store *memstore.Store
-	srv   *httptest.Server
+	*site
+	op *socialtest.OpenIDProvider
 }
 
 func newOpenIDApp(t *testing.T, opts ...socialtest.OpenIDOption) *openIDApp {
 	t.Helper()
-	app := &openIDApp{t: t, store: memstore.New(memstore.Options{})}
-	app.op = socialtest.NewOpenIDProvider(t, opts...)
+	app := &openIDApp{op: socialtest.NewOpenIDProvider(t, opts...)}
 	steamAPI := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/ISteamUser/GetPlayerSummaries/v0002/" || r.URL.Query().Get("key") != "steam-key" {
 			w.WriteHeader(http.StatusForbidden)
@@ -44,136 +35,61 @@ func newOpenIDApp(t *testing.T, opts ...socialtest.OpenIDOption) *openIDApp {
 			map[string]any{"steamid": r.URL.Query().Get("steamids"), "personaname": "gordon"}}}})
 	}))
 	t.Cleanup(steamAPI.Close)
-	mux := http.NewServeMux()
-	app.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(app.srv.Close)
-	auth, err := socialauth.New(socialauth.Config{
-		Settings: settings.New(settings.Map{
-			"SOCIAL_AUTH_SECRET_KEY":              testSecretKey,
-			"SOCIAL_AUTH_AUTHENTICATION_BACKENDS": []string{"openid", "social_core.backends.steam.SteamOpenId"},
-			"SOCIAL_AUTH_STEAM_URL":               app.op.OPIdentifier(),
-			"SOCIAL_AUTH_STEAM_API_KEY":           "steam-key",
-			"SOCIAL_AUTH_STEAM_API_URL":           steamAPI.URL,
-			"SOCIAL_AUTH_STEAM_EXTRA_DATA":        []string{"player"},
-			"SOCIAL_AUTH_LOGIN_REDIRECT_URL":      "/home",
-			"SOCIAL_AUTH_LOGIN_ERROR_URL":         "/error",
-		}),
-		Store: app.store,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := auth.Handler()
-	mux.Handle("/login/", h)
-	mux.Handle("/complete/", h)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		who := "anonymous"
-		if u, err := auth.CurrentUser(r); err == nil && u != nil {
-			who = u.Username
+	app.site = serveApp(t, func(s *site) socialauth.Config {
+		return socialauth.Config{
+			Settings: settings.New(settings.Map{
+				"SOCIAL_AUTH_SECRET_KEY":              testSecretKey,
+				"SOCIAL_AUTH_AUTHENTICATION_BACKENDS": []string{"openid", "social_core.backends.steam.SteamOpenId"},
+				"SOCIAL_AUTH_STEAM_URL":               app.op.OPIdentifier(),
+				"SOCIAL_AUTH_STEAM_API_KEY":           "steam-key",
+				"SOCIAL_AUTH_STEAM_API_URL":           steamAPI.URL,
+				"SOCIAL_AUTH_STEAM_EXTRA_DATA":        []string{"player"},
+				"SOCIAL_AUTH_LOGIN_REDIRECT_URL":      "/home",
+				"SOCIAL_AUTH_LOGIN_ERROR_URL":         "/error",
+			}),
+			Store: s.store,
 		}
-		fmt.Fprintf(w, "page=%s user=%s", r.URL.Path, who)
 	})
 	return app
 }
 
-// openIDBrowser keeps cookies and follows redirects by hand.
-type openIDBrowser struct {
-	t *testing.T
-	c *http.Client
-}
-
-func (app *openIDApp) browser() *openIDBrowser {
-	jar, _ := cookiejar.New(nil)
-	return &openIDBrowser{t: app.t, c: &http.Client{Transport: app.srv.Client().Transport, Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-func (b *openIDBrowser) do(req *http.Request) *http.Response {
+// openIDCallback posts form to /login/{backend}/ and follows redirects up
+// to the OP's redirect back to the callback, which it returns unvisited.
+func openIDCallback(b *browser, backendName string, form url.Values) *url.URL {
 	b.t.Helper()
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res
-}
-
-// until follows redirects until a page is served or stop says so, and
-// returns the last response.
-func (b *openIDBrowser) until(res *http.Response, stop func(*url.URL) bool) (*http.Response, *url.URL) {
-	b.t.Helper()
-	for i := 0; res.StatusCode >= 300 && res.StatusCode < 400; i++ {
+	res, _ := b.post("/login/"+backendName+"/", form)
+	for i := 0; ; i++ {
 		next, err := res.Request.URL.Parse(res.Header.Get("Location"))
-		if err != nil || i > 10 {
-			b.t.Fatalf("redirect to %q", res.Header.Get("Location"))
+		if res.StatusCode < 300 || res.StatusCode >= 400 || err != nil || i > 10 {
+			b.t.Fatalf("status %d, redirect to %q", res.StatusCode, res.Header.Get("Location"))
 		}
-		if stop != nil && stop(next) {
-			return res, next
+		if strings.HasPrefix(next.Path, "/complete/") {
+			return next
 		}
-		req, _ := http.NewRequest(http.MethodGet, next.String(), nil)
-		res = b.do(req)
+		res, _ = b.get(next.String())
 	}
-	return res, res.Request.URL
 }
 
-// start posts to /login/{backend}/ and returns the OP's redirect to the
-// callback, not yet visited.
-func (b *openIDBrowser) start(app *openIDApp, backendName string, form url.Values) *url.URL {
+// opLogin runs an openid login at the app's OP up to the callback.
+func (app *openIDApp) opLogin(b *browser) *url.URL {
 	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, app.srv.URL+"/login/"+backendName+"/", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	_, cb := b.until(b.do(req), func(u *url.URL) bool { return strings.HasPrefix(u.Path, "/complete/") })
-	return cb
+	return openIDCallback(b, "openid", url.Values{"openid_identifier": {app.op.OPIdentifier()}})
 }
 
-// visit GETs a URL and follows redirects to the final page.
-func (b *openIDBrowser) visit(raw string) *url.URL {
-	b.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, raw, nil)
-	_, final := b.until(b.do(req), nil)
-	return final
-}
-
-func (b *openIDBrowser) whoami(app *openIDApp) string {
-	b.t.Helper()
-	res, err := b.c.Get(app.srv.URL + "/whoami")
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return string(body)
-}
-
-func (app *openIDApp) nothingStored(b *openIDBrowser, uid string) {
+// wantNothingStored asserts alice has no user and no openid association.
+func (app *openIDApp) wantNothingStored() {
 	app.t.Helper()
-	if _, err := app.store.GetAssociation(context.Background(), "openid", uid); !errors.Is(err, store.ErrNotFound) {
-		app.t.Errorf("an association was stored: %v", err)
-	}
-	if ok, _ := app.store.UserExists(context.Background(), "alice"); ok {
-		app.t.Error("a user was created")
-	}
-	if who := b.whoami(app); !strings.Contains(who, "user=anonymous") {
-		app.t.Errorf("someone is logged in: %s", who)
-	}
-}
-
-func wantOpenIDError(t *testing.T, final *url.URL, part string) {
-	t.Helper()
-	if final.Path != "/error" || !strings.Contains(strings.ToLower(final.Query().Get("message")), part) {
-		t.Fatalf("landed on %s, want /error with %q", final, part)
-	}
+	wantNothingStored(app.t, app.store, "alice", account{"openid", app.op.IdentifierURL("alice")})
 }
 
 func TestOpenIDLoginEndToEnd(t *testing.T) {
 	app := newOpenIDApp(t)
-	b := app.browser()
-	cb := b.start(app, "openid", url.Values{"openid_identifier": {app.op.OPIdentifier()}})
-	if final := b.visit(cb.String()); final.Path != "/home" {
+	b := app.newBrowser()
+	cb := app.opLogin(b)
+	if final, _ := b.visit(cb.String()); final.Path != "/home" {
 		t.Fatalf("landed on %s", final)
 	}
-	if who := b.whoami(app); !strings.Contains(who, "user=alice") {
+	if who := b.who(); who != "alice" {
 		t.Fatalf("whoami: %s", who)
 	}
 	a, err := app.store.GetAssociation(context.Background(), "openid", app.op.IdentifierURL("alice"))
@@ -189,18 +105,20 @@ func TestOpenIDLoginEndToEnd(t *testing.T) {
 	}
 
 	// The same callback again is refused: the flow is spent.
-	final := b.visit(cb.String())
-	if final.Path != "/error" {
+	if final, _ := b.visit(cb.String()); final.Path != "/error" {
 		t.Errorf("a replayed callback landed on %s", final)
 	}
 }
 
 func TestOpenIDMissingIdentifierEndToEnd(t *testing.T) {
 	app := newOpenIDApp(t)
-	b := app.browser()
-	wantOpenIDError(t, b.visit(app.srv.URL+"/login/openid/"), "openid_identifier")
-	wantOpenIDError(t, b.visit(app.srv.URL+"/login/openid/?openid_identifier=%3Dalice"), "xri")
-	app.nothingStored(b, app.op.IdentifierURL("alice"))
+	b := app.newBrowser()
+	final, _ := b.visit("/login/openid/")
+	wantError(t, final, "openid", "openid_identifier")
+	final, _ = b.visit("/login/openid/?openid_identifier=%3Dalice")
+	wantError(t, final, "openid", "xri")
+	app.wantNothingStored()
+	b.wantAnonymous()
 }
 
 func TestOpenIDHostileEndToEnd(t *testing.T) {
@@ -223,32 +141,32 @@ func TestOpenIDHostileEndToEnd(t *testing.T) {
 			app := newOpenIDApp(t)
 			tc.setup(app.op)
 			if tc.twice {
-				first := app.browser()
-				first.visit(first.start(app, "openid", url.Values{"openid_identifier": {app.op.OPIdentifier()}}).String())
+				first := app.newBrowser()
+				first.visit(app.opLogin(first).String())
 			}
-			b := app.browser()
-			cb := b.start(app, "openid", url.Values{"openid_identifier": {app.op.OPIdentifier()}})
-			wantOpenIDError(t, b.visit(cb.String()), tc.message)
-			if who := b.whoami(app); !strings.Contains(who, "user=anonymous") {
-				t.Errorf("someone is logged in: %s", who)
-			}
+			b := app.newBrowser()
+			final, _ := b.visit(app.opLogin(b).String())
+			wantError(t, final, "openid", tc.message)
+			b.wantAnonymous()
 			if !tc.twice {
-				app.nothingStored(b, app.op.IdentifierURL("alice"))
+				app.wantNothingStored()
 			}
 		})
 	}
 	t.Run("callback in another browser", func(t *testing.T) {
 		app := newOpenIDApp(t)
-		cb := app.browser().start(app, "openid", url.Values{"openid_identifier": {app.op.OPIdentifier()}})
-		attacker := app.browser()
-		wantOpenIDError(t, attacker.visit(cb.String()), "state")
-		app.nothingStored(attacker, app.op.IdentifierURL("alice"))
+		cb := app.opLogin(app.newBrowser())
+		attacker := app.newBrowser()
+		final, _ := attacker.visit(cb.String())
+		wantError(t, final, "openid", "state")
+		app.wantNothingStored()
+		attacker.wantAnonymous()
 	})
 	t.Run("unsigned extension fields are not used", func(t *testing.T) {
 		app := newOpenIDApp(t)
 		app.op.UnsignedExtensions()
-		b := app.browser()
-		if final := b.visit(b.start(app, "openid", url.Values{"openid_identifier": {app.op.OPIdentifier()}}).String()); final.Path != "/home" {
+		b := app.newBrowser()
+		if final, _ := b.visit(app.opLogin(b).String()); final.Path != "/home" {
 			t.Fatalf("landed on %s", final)
 		}
 		a, err := app.store.GetAssociation(context.Background(), "openid", app.op.IdentifierURL("alice"))
@@ -263,8 +181,8 @@ func TestOpenIDHostileEndToEnd(t *testing.T) {
 
 func TestSteamEndToEnd(t *testing.T) {
 	app := newOpenIDApp(t, socialtest.WithOpenIDUser(steamID64, map[string]string{"nickname": "not-used"}))
-	b := app.browser()
-	if final := b.visit(b.start(app, "steam", nil).String()); final.Path != "/home" {
+	b := app.newBrowser()
+	if final, _ := b.visit(openIDCallback(b, "steam", nil).String()); final.Path != "/home" {
 		t.Fatalf("landed on %s", final)
 	}
 	a, err := app.store.GetAssociation(context.Background(), "steam", steamID64)
@@ -274,7 +192,7 @@ func TestSteamEndToEnd(t *testing.T) {
 	if player, _ := a.ExtraData["player"].(map[string]any); player["personaname"] != "gordon" {
 		t.Errorf("extra data %v", a.ExtraData)
 	}
-	if who := b.whoami(app); !strings.Contains(who, "user=gordon") {
+	if who := b.who(); who != "gordon" {
 		t.Errorf("whoami: %s", who)
 	}
 }

@@ -1,44 +1,20 @@
 package socialauth_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 )
 
-// postTokenWith posts a token login with a fresh cookie-keeping client of
-// srvClient and decodes the JSON reply.
-func postTokenWith(t *testing.T, srvClient *http.Client, target string, form url.Values) (int, tokenReplyJSON) {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Transport: srvClient.Transport, Jar: jar}
-	res, err := c.PostForm(target, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	var reply tokenReplyJSON
-	if err := json.Unmarshal(body, &reply); err != nil {
-		t.Fatalf("reply %d is not JSON: %q", res.StatusCode, body)
-	}
-	return res.StatusCode, reply
-}
-
 func TestOAuth1TokenLoginRoute(t *testing.T) {
 	app := newO1App(t, nil)
 	token, secret := app.p.IssueToken(o1Profile())
-	target := app.srv.URL + "/token/twitter/"
-	if status, reply := postTokenWith(t, app.srv.Client(), target, url.Values{"oauth_token": {token}, "oauth_token_secret": {"forged"}}); status == http.StatusOK {
+	if status, reply := app.newBrowser().postToken("twitter", url.Values{"oauth_token": {token}, "oauth_token_secret": {"forged"}}); status == http.StatusOK {
 		t.Fatalf("forged token secret logged in: %+v", reply)
 	}
-	status, reply := postTokenWith(t, app.srv.Client(), target,
-		url.Values{"access_token": {"oauth_token=" + url.QueryEscape(token) + "&oauth_token_secret=" + url.QueryEscape(secret)}})
+	status, reply := app.newBrowser().postToken("twitter", url.Values{"access_token": {"oauth_token=" + url.QueryEscape(token) + "&oauth_token_secret=" + url.QueryEscape(secret)}})
 	if status != http.StatusOK || reply.User == nil || reply.User.Username != "lovelace" {
 		t.Fatalf("token pair login: %d %+v", status, reply)
 	}
@@ -46,7 +22,6 @@ func TestOAuth1TokenLoginRoute(t *testing.T) {
 
 func TestOIDCTokenLoginRoute(t *testing.T) {
 	app := newOIDCApp(t)
-	target := app.srv.URL + "/token/oidc/"
 	now := app.clk.Now()
 	for name, claims := range map[string]map[string]any{
 		"another audience": {"aud": "another-app"},
@@ -57,11 +32,11 @@ func TestOIDCTokenLoginRoute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if status, reply := postTokenWith(t, app.srv.Client(), target, url.Values{"id_token": {tok}}); status == http.StatusOK || reply.User != nil {
+		if status, reply := app.newBrowser().postToken("oidc", url.Values{"id_token": {tok}}); status == http.StatusOK || reply.User != nil {
 			t.Errorf("%s: ID token accepted: %+v", name, reply)
 		}
 	}
-	if status, reply := postTokenWith(t, app.srv.Client(), target, url.Values{"id_token": {"not.a.jwt"}}); status == http.StatusOK {
+	if status, reply := app.newBrowser().postToken("oidc", url.Values{"id_token": {"not.a.jwt"}}); status == http.StatusOK {
 		t.Errorf("garbage ID token accepted: %+v", reply)
 	}
 	if ok, _ := app.store.UserExists(t.Context(), "ada"); ok {
@@ -71,7 +46,7 @@ func TestOIDCTokenLoginRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, reply := postTokenWith(t, app.srv.Client(), target, url.Values{"id_token": {tok}})
+	status, reply := app.newBrowser().postToken("oidc", url.Values{"id_token": {tok}})
 	if status != http.StatusOK || reply.User == nil || !strings.EqualFold(reply.User.Username, "ada") {
 		t.Fatalf("ID token login: %d %+v", status, reply)
 	}

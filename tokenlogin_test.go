@@ -16,42 +16,20 @@ import (
 	"github.com/socialauth/socialauth/socialtest"
 )
 
-// tokenReplyJSON is the JSON of POST /token/{backend}/.
-type tokenReplyJSON struct {
-	User *struct {
-		ID       string `json:"id"`
-		Username string `json:"username"`
-		Email    string `json:"email"`
-	} `json:"user"`
-	IsNew   bool   `json:"is_new"`
-	Error   string `json:"error"`
-	Message string `json:"message"`
-}
-
-func postToken(t *testing.T, b *browser, backendName string, form url.Values) (int, tokenReplyJSON) {
-	t.Helper()
-	res, body := b.post("/token/"+backendName+"/", form)
-	var reply tokenReplyJSON
-	if err := json.Unmarshal([]byte(body), &reply); err != nil {
-		t.Fatalf("token reply %d is not JSON: %q", res.StatusCode, body)
-	}
-	return res.StatusCode, reply
-}
-
 func TestTokenLoginNeedsAnAudienceCheck(t *testing.T) {
 	app := newTestApp(t, nil, nil)
 	tok, err := app.p.IssueToken(app.p.ClientID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, reply := postToken(t, app.browser, "oauth2", url.Values{"access_token": {tok}})
+	status, reply := app.browser.postToken("oauth2", url.Values{"access_token": {tok}})
 	if status != http.StatusForbidden || reply.Error != "AuthForbidden" || reply.User != nil {
 		t.Fatalf("generic backend without audience check: %d %+v", status, reply)
 	}
 	if app.userCount() != 0 {
 		t.Fatal("stored a user")
 	}
-	app.mustNotLogIn(app.browser)
+	app.browser.wantAnonymous()
 }
 
 func TestTokenLoginRoute(t *testing.T) {
@@ -60,14 +38,14 @@ func TestTokenLoginRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, reply := postToken(t, app.browser, "oauth2", url.Values{"access_token": {tok}})
+	status, reply := app.browser.postToken("oauth2", url.Values{"access_token": {tok}})
 	if status != http.StatusOK || reply.User == nil || reply.User.Username != "testuser" || !reply.IsNew {
 		t.Fatalf("token login: %d %+v", status, reply)
 	}
 	if _, body := app.browser.visit("/whoami"); !strings.Contains(body, "user=testuser") {
 		t.Errorf("not logged in after the token login: %s", body)
 	}
-	if status, reply := postToken(t, app.newBrowser(), "oauth2", url.Values{"access_token": {tok}}); status != http.StatusOK || reply.IsNew {
+	if status, reply := app.newBrowser().postToken("oauth2", url.Values{"access_token": {tok}}); status != http.StatusOK || reply.IsNew {
 		t.Errorf("second token login: %d %+v", status, reply)
 	}
 
@@ -86,19 +64,19 @@ func TestTokenLoginRoute(t *testing.T) {
 		if name == "unknown backend" {
 			backendName = "nope"
 		}
-		status, reply := postToken(t, b, backendName, c.form)
+		status, reply := b.postToken(backendName, c.form)
 		if status != c.status || reply.Error != c.kind {
 			t.Errorf("%s: %d %+v", name, status, reply)
 		}
-		app.mustNotLogIn(b)
+		b.wantAnonymous()
 	}
 	if res, _ := app.browser.get("/token/oauth2/"); res.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET /token/: %d", res.StatusCode)
 	}
-	req, _ := http.NewRequest(http.MethodPost, app.srv.URL+"/token/oauth2/", strings.NewReader("access_token="+tok))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	b := app.newBrowser()
+	req := b.request(http.MethodPost, "/token/oauth2/", url.Values{"access_token": {tok}})
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	if res, _ := app.newBrowser().do(req); res.StatusCode != http.StatusForbidden {
+	if res, _ := b.do(req); res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site token login: %d", res.StatusCode)
 	}
 }
@@ -216,18 +194,18 @@ func TestProviderClientTokenChecks(t *testing.T) {
 			}
 			// A token issued to another application is refused.
 			b := app.newBrowser()
-			status, reply := postToken(t, b, c.backend, url.Values{"access_token": {foreign}})
+			status, reply := b.postToken(c.backend, url.Values{"access_token": {foreign}})
 			if status == http.StatusOK || reply.User != nil {
 				t.Fatalf("foreign token accepted: %d %+v", status, reply)
 			}
-			app.mustNotLogIn(b)
+			b.wantAnonymous()
 			// So is an unknown one.
-			status, reply = postToken(t, b, c.backend, url.Values{"access_token": {"unknown-token"}})
+			status, reply = b.postToken(c.backend, url.Values{"access_token": {"unknown-token"}})
 			if status == http.StatusOK {
 				t.Fatalf("unknown token accepted: %+v", reply)
 			}
 			// This application's token logs in.
-			status, reply = postToken(t, b, c.backend, url.Values{"access_token": {mine}})
+			status, reply = b.postToken(c.backend, url.Values{"access_token": {mine}})
 			if status != http.StatusOK || reply.User == nil {
 				t.Fatalf("own token refused: %d %+v", status, reply)
 			}

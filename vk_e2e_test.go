@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -23,8 +21,6 @@ import (
 	"github.com/socialauth/socialauth/settings"
 	"github.com/socialauth/socialauth/socialerr"
 	"github.com/socialauth/socialauth/socialtest"
-	"github.com/socialauth/socialauth/store"
-	"github.com/socialauth/socialauth/store/memstore"
 )
 
 // The VK application of these tests.
@@ -81,116 +77,41 @@ func newVKE2EFake(t *testing.T) *socialtest.Provider {
 	return f
 }
 
-// vkE2EApp is an application using socialauth over TLS with vk-oauth2 and
+// vkE2EApp is an application using socialauth with vk-oauth2 and
 // vk-openapi pointed at one fake VK.
 type vkE2EApp struct {
-	t     *testing.T
-	fake  *socialtest.Provider
-	store *memstore.Store
-	auth  *socialauth.Auth
-	srv   *httptest.Server
+	*site
+	fake *socialtest.Provider
 }
 
 func newVKE2EApp(t *testing.T) *vkE2EApp {
 	t.Helper()
-	app := &vkE2EApp{t: t, store: memstore.New(memstore.Options{}), fake: newVKE2EFake(t)}
-	mux := http.NewServeMux()
-	app.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(app.srv.Close)
-	if err := app.fake.AllowRedirect(app.srv.URL + "/complete/vk-oauth2/"); err != nil {
-		t.Fatal(err)
-	}
-	set := settings.Map{
-		"SOCIAL_AUTH_SECRET_KEY": vkE2ESecretKey,
-		// Python-social-auth's class paths select the backends.
-		"SOCIAL_AUTH_AUTHENTICATION_BACKENDS": []string{"social_core.backends.vk.VKOAuth2", "social_core.backends.vk.VKontakteOpenAPI"},
-		"SOCIAL_AUTH_LOGIN_REDIRECT_URL":      "/home",
-		"SOCIAL_AUTH_LOGIN_ERROR_URL":         "/error",
-
-		"SOCIAL_AUTH_VK_OAUTH2_KEY":               app.fake.ClientID,
-		"SOCIAL_AUTH_VK_OAUTH2_SECRET":            app.fake.ClientSecret,
-		"SOCIAL_AUTH_VK_OAUTH2_AUTHORIZATION_URL": app.fake.AuthorizeURL(),
-		"SOCIAL_AUTH_VK_OAUTH2_ACCESS_TOKEN_URL":  app.fake.URL + "/access_token",
-		"SOCIAL_AUTH_VK_OAUTH2_API_URL":           app.fake.URL + "/method/",
-
-		"SOCIAL_AUTH_VK_OPENAPI_ID":            vkE2EAppID,
-		"SOCIAL_AUTH_VK_OPENAPI_SECRET":        vkE2EAppSecret,
-		"SOCIAL_AUTH_VK_OPENAPI_SERVICE_TOKEN": vkE2EServiceToken,
-		"SOCIAL_AUTH_VK_OPENAPI_API_URL":       app.fake.URL + "/method/",
-	}
-	auth, err := socialauth.New(socialauth.Config{Settings: settings.New(set), Store: app.store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app.auth = auth
-	h := auth.Handler()
-	mux.Handle("/login/", h)
-	mux.Handle("/complete/", h)
-	mux.Handle("/token/", h)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		who := "anonymous"
-		if u, err := auth.CurrentUser(r); err == nil && u != nil {
-			who = u.Username
+	app := &vkE2EApp{fake: newVKE2EFake(t)}
+	app.site = serveApp(t, func(s *site) socialauth.Config {
+		if err := app.fake.AllowRedirect(s.srv.URL + "/complete/vk-oauth2/"); err != nil {
+			t.Fatal(err)
 		}
-		fmt.Fprintf(w, "page=%s user=%s", r.URL.Path, who)
+		set := settings.Map{
+			"SOCIAL_AUTH_SECRET_KEY": vkE2ESecretKey,
+			// Python-social-auth's class paths select the backends.
+			"SOCIAL_AUTH_AUTHENTICATION_BACKENDS": []string{"social_core.backends.vk.VKOAuth2", "social_core.backends.vk.VKontakteOpenAPI"},
+			"SOCIAL_AUTH_LOGIN_REDIRECT_URL":      "/home",
+			"SOCIAL_AUTH_LOGIN_ERROR_URL":         "/error",
+
+			"SOCIAL_AUTH_VK_OAUTH2_KEY":               app.fake.ClientID,
+			"SOCIAL_AUTH_VK_OAUTH2_SECRET":            app.fake.ClientSecret,
+			"SOCIAL_AUTH_VK_OAUTH2_AUTHORIZATION_URL": app.fake.AuthorizeURL(),
+			"SOCIAL_AUTH_VK_OAUTH2_ACCESS_TOKEN_URL":  app.fake.URL + "/access_token",
+			"SOCIAL_AUTH_VK_OAUTH2_API_URL":           app.fake.URL + "/method/",
+
+			"SOCIAL_AUTH_VK_OPENAPI_ID":            vkE2EAppID,
+			"SOCIAL_AUTH_VK_OPENAPI_SECRET":        vkE2EAppSecret,
+			"SOCIAL_AUTH_VK_OPENAPI_SERVICE_TOKEN": vkE2EServiceToken,
+			"SOCIAL_AUTH_VK_OPENAPI_API_URL":       app.fake.URL + "/method/",
+		}
+		return socialauth.Config{Settings: settings.New(set), Store: s.store}
 	})
 	return app
-}
-
-// vkE2EBrowser is a cookie-keeping client of the app that does not follow
-// redirects by itself.
-type vkE2EBrowser struct {
-	t   *testing.T
-	app *vkE2EApp
-	c   *http.Client
-}
-
-func (app *vkE2EApp) browser() *vkE2EBrowser {
-	jar, _ := cookiejar.New(nil)
-	return &vkE2EBrowser{t: app.t, app: app, c: &http.Client{
-		Transport:     app.srv.Client().Transport,
-		Jar:           jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
-}
-
-func (b *vkE2EBrowser) do(method, rawURL string, form url.Values) (*http.Response, string) {
-	b.t.Helper()
-	if strings.HasPrefix(rawURL, "/") {
-		rawURL = b.app.srv.URL + rawURL
-	}
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, rawURL, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	res, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return res, string(data)
-}
-
-// follow follows redirects until a page is served; it returns its URL
-// and body.
-func (b *vkE2EBrowser) follow(res *http.Response, body string) (*url.URL, string) {
-	b.t.Helper()
-	for i := 0; res.StatusCode >= 300 && res.StatusCode < 400; i++ {
-		if i > 10 {
-			b.t.Fatal("redirect loop")
-		}
-		next, err := res.Request.URL.Parse(res.Header.Get("Location"))
-		if err != nil {
-			b.t.Fatal(err)
-		}
-		res, body = b.do(http.MethodGet, next.String(), nil)
-	}
-	return res.Request.URL, body
 }
 
 var (
@@ -198,11 +119,11 @@ var (
 	vkE2EFormState  = regexp.MustCompile(`name="state" value="([^"]+)"`)
 )
 
-// openLoginPage GETs /login/vk-openapi/ and returns the form's action and
+// openVKLoginPage GETs /login/vk-openapi/ and returns the form's action and
 // state.
-func (b *vkE2EBrowser) openLoginPage() (action, state string) {
+func openVKLoginPage(b *browser) (action, state string) {
 	b.t.Helper()
-	res, body := b.do(http.MethodGet, "/login/vk-openapi/", nil)
+	res, body := b.get("/login/vk-openapi/")
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 		b.t.Fatalf("login page: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -227,19 +148,10 @@ func vkE2ESession(secret, mid string, expire time.Time) url.Values {
 	return s
 }
 
-func (app *vkE2EApp) userStored(username string) bool {
-	app.t.Helper()
-	ok, err := app.store.UserExists(context.Background(), username)
-	if err != nil {
-		app.t.Fatal(err)
-	}
-	return ok
-}
-
 func TestVKOAuth2EndToEnd(t *testing.T) {
 	app := newVKE2EApp(t)
-	b := app.browser()
-	res, body := b.do(http.MethodGet, "/login/vk-oauth2/", nil)
+	b := app.newBrowser()
+	res, body := b.get("/login/vk-oauth2/")
 	authz, _ := url.Parse(res.Header.Get("Location"))
 	if res.StatusCode != http.StatusFound || authz.Query().Get("v") == "" || authz.Query().Get("scope") != "email" {
 		t.Fatalf("login: %d %s", res.StatusCode, authz)
@@ -268,14 +180,14 @@ func TestVKOAuth2EndToEnd(t *testing.T) {
 
 func TestVKOpenAPIEndToEnd(t *testing.T) {
 	app := newVKE2EApp(t)
-	b := app.browser()
-	action, state := b.openLoginPage()
+	b := app.newBrowser()
+	action, state := openVKLoginPage(b)
 	if action != app.srv.URL+"/complete/vk-openapi/" {
 		t.Errorf("form action %q", action)
 	}
 	form := vkE2ESession(vkE2EAppSecret, "12345", time.Now().Add(time.Hour))
 	form.Set("state", state)
-	final, body := b.follow(b.do(http.MethodPost, action, form))
+	final, body := b.follow(b.post(action, form))
 	if final.Path != "/home" || !strings.Contains(body, "user=durov") {
 		t.Fatalf("landed on %s: %s", final, body)
 	}
@@ -293,7 +205,7 @@ func TestVKOpenAPIEndToEnd(t *testing.T) {
 	}
 
 	// The same post again: the flow was used once.
-	final, _ = b.follow(b.do(http.MethodPost, action, form))
+	final, _ = b.follow(b.post(action, form))
 	if final.Path != "/error" || final.Query().Get("backend") != "vk-openapi" {
 		t.Errorf("replayed post landed on %s", final)
 	}
@@ -325,10 +237,10 @@ func TestVKOpenAPIEndToEndRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := newVKE2EApp(t)
-			b := app.browser()
+			b := app.newBrowser()
 			action, state := app.srv.URL+"/complete/vk-openapi/", "guessed"
 			if !tc.skipBeg {
-				action, state = b.openLoginPage()
+				action, state = openVKLoginPage(b)
 			}
 			if tc.state != nil {
 				state = tc.state(state)
@@ -338,19 +250,10 @@ func TestVKOpenAPIEndToEndRefusals(t *testing.T) {
 				form[k] = v
 			}
 			form.Set("state", state)
-			final, _ := b.follow(b.do(http.MethodPost, action, form))
-			if final.Path != "/error" || final.Query().Get("backend") != "vk-openapi" || final.Query().Get("message") == "" {
-				t.Errorf("landed on %s", final)
-			}
-			if app.userStored("durov") {
-				t.Error("a user was stored")
-			}
-			if _, err := app.store.GetAssociation(context.Background(), "vk-openapi", "12345"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("association: %v", err)
-			}
-			if _, body := b.follow(b.do(http.MethodGet, "/whoami", nil)); !strings.Contains(body, "user=anonymous") {
-				t.Errorf("someone is logged in: %s", body)
-			}
+			final, _ := b.follow(b.post(action, form))
+			wantError(t, final, "vk-openapi", "")
+			wantNothingStored(t, app.store, "durov", account{"vk-openapi", "12345"})
+			b.wantAnonymous()
 		})
 	}
 }
@@ -382,9 +285,7 @@ func TestVKOpenAPITokenLogin(t *testing.T) {
 			if login != nil || socialerr.KindOf(err) != tc.kind || !errors.Is(err, tc.kind) {
 				t.Fatalf("AuthenticateToken = %+v, %v; want %s", login, err, tc.kind)
 			}
-			if app.userStored("durov") {
-				t.Error("a user was stored")
-			}
+			wantNothingStored(t, app.store, "durov")
 		})
 	}
 	if n := len(app.fake.RequestsTo("/method/users.get")); n != 0 {
@@ -410,15 +311,12 @@ func TestVKOpenAPITokenLogin(t *testing.T) {
 
 func TestVKOpenAPITokenRoute(t *testing.T) {
 	app := newVKE2EApp(t)
-	target := app.srv.URL + "/token/vk-openapi/"
 	forged := vkE2ESession("another-app-secret", "12345", time.Now().Add(time.Hour))
-	if status, reply := postTokenWith(t, app.srv.Client(), target, forged); status == http.StatusOK || reply.User != nil {
+	if status, reply := app.newBrowser().postToken("vk-openapi", forged); status == http.StatusOK || reply.User != nil {
 		t.Fatalf("a session signed for another app logged in: %d %+v", status, reply)
 	}
-	if app.userStored("durov") {
-		t.Fatal("a refused session stored a user")
-	}
-	status, reply := postTokenWith(t, app.srv.Client(), target, vkE2ESession(vkE2EAppSecret, "12345", time.Now().Add(time.Hour)))
+	wantNothingStored(t, app.store, "durov")
+	status, reply := app.newBrowser().postToken("vk-openapi", vkE2ESession(vkE2EAppSecret, "12345", time.Now().Add(time.Hour)))
 	if status != http.StatusOK || reply.User == nil || reply.User.Username != "durov" {
 		t.Fatalf("Open API session login: %d %+v", status, reply)
 	}
