@@ -61,17 +61,20 @@ func DefaultOpenIDUser() map[string]string {
 	}
 }
 
-// axSchema maps the AX type URIs the fake provider knows to user
-// attribute keys.
-var axSchema = map[string]string{
-	"http://axschema.org/contact/email":            "email",
-	"http://axschema.org/namePerson":               "fullname",
-	"http://axschema.org/namePerson/first":         "first_name",
-	"http://axschema.org/namePerson/last":          "last_name",
-	"http://axschema.org/namePerson/friendly":      "nickname",
-	"http://schema.openid.net/contact/email":       "email",
-	"http://schema.openid.net/namePerson":          "fullname",
-	"http://schema.openid.net/namePerson/friendly": "nickname",
+// axKey maps an AX type URI the fake provider knows to a user attribute
+// key.
+func axKey(uri string) (string, bool) {
+	key, ok := map[string]string{
+		"http://axschema.org/contact/email":            "email",
+		"http://axschema.org/namePerson":               "fullname",
+		"http://axschema.org/namePerson/first":         "first_name",
+		"http://axschema.org/namePerson/last":          "last_name",
+		"http://axschema.org/namePerson/friendly":      "nickname",
+		"http://schema.openid.net/contact/email":       "email",
+		"http://schema.openid.net/namePerson":          "fullname",
+		"http://schema.openid.net/namePerson/friendly": "nickname",
+	}[uri]
+	return key, ok
 }
 
 // OpenIDOption configures a fake OpenID provider.
@@ -636,7 +639,7 @@ func (p *OpenIDProvider) checkid(w http.ResponseWriter, r *http.Request, msg url
 		for _, alias := range aliases {
 			uri := msg.Get("openid.ax.type." + alias)
 			v, ok := attrs[uri]
-			if key, known := axSchema[uri]; known && !ok {
+			if key, known := axKey(uri); known && !ok {
 				v, ok = attrs[key]
 			}
 			if !ok {
