@@ -3,13 +3,16 @@ module github.com/socialauth/socialauth/cmd/socialauth
 go 1.26
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/socialauth/socialauth v0.0.0-00010101000000-000000000000
 	github.com/socialauth/socialauth/sqlstore v0.0.0-00010101000000-000000000000
 	modernc.org/sqlite v1.62.0
 )
 
 require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
