@@ -226,6 +226,31 @@ func TestAssociations(t *testing.T) {
 			t.Error("no association")
 		}
 	})
+	t.Run("no-encryption session over https", func(t *testing.T) {
+		op := socialtest.NewOpenIDProvider(t, socialtest.WithOpenIDNoEncryptionOnly(),
+			socialtest.WithOpenIDAssocTypes(openid.HMACSHA256))
+		r := newRP(t, op, settings.Map{}, openid.Provider{})
+		if _, err := r.login(op.OPIdentifier()); err != nil {
+			t.Fatal(err)
+		}
+		a := r.associations(op)
+		if len(a) != 1 || a[0].AssocType != openid.HMACSHA256 || len(a[0].Secret) != 32 {
+			for _, x := range a {
+				t.Logf("association %+v", *x)
+			}
+			t.Fatalf("%d associations", len(a))
+		}
+		var sessions []string
+		for _, req := range op.RequestsWithMode("associate") {
+			sessions = append(sessions, req.Form.Get("openid.session_type"))
+		}
+		if len(sessions) != 2 || sessions[0] != openid.DHSHA256 || sessions[1] != openid.NoEncryption {
+			t.Errorf("session types asked: %v", sessions)
+		}
+		if len(op.RequestsWithMode("check_authentication")) != 0 {
+			t.Error("the assertion was checked statelessly instead of with the association")
+		}
+	})
 	t.Run("stateless mode when the OP refuses to associate", func(t *testing.T) {
 		op := socialtest.NewOpenIDProvider(t, socialtest.WithoutOpenIDAssociations())
 		r := newRP(t, op, settings.Map{}, openid.Provider{})

@@ -102,6 +102,13 @@ func WithOpenIDAssocTypes(types ...string) OpenIDOption {
 	return func(p *OpenIDProvider) { p.assocTypes = types }
 }
 
+// WithOpenIDNoEncryptionOnly makes the provider (served over TLS) accept
+// only no-encryption association sessions, suggesting that session type
+// in its unsupported-type replies.
+func WithOpenIDNoEncryptionOnly() OpenIDOption {
+	return func(p *OpenIDProvider) { p.tls, p.noEncryptionOnly = true, true }
+}
+
 // WithoutOpenIDAssociations makes the provider refuse every association,
 // so the relying party must use stateless mode.
 func WithoutOpenIDAssociations() OpenIDOption { return func(p *OpenIDProvider) { p.noAssoc = true } }
@@ -127,7 +134,9 @@ type OpenIDProvider struct {
 	customUsers bool
 	assocTypes  []string
 	noAssoc     bool
-	ctl         controls
+	// noEncryptionOnly refuses Diffie-Hellman sessions.
+	noEncryptionOnly bool
+	ctl              controls
 
 	mu           sync.Mutex
 	users        map[string]map[string]string
@@ -433,11 +442,15 @@ func (p *OpenIDProvider) associate(w http.ResponseWriter, r *http.Request, msg u
 	at, st := msg.Get("openid.assoc_type"), msg.Get("openid.session_type")
 	h, size := openIDHash(at)
 	sh, _ := openIDHash(st)
-	okSession := (st == "no-encryption" && r.TLS != nil) || (sh != nil && (st == "DH-SHA1") == (at == "HMAC-SHA1"))
+	okSession := (st == "no-encryption" && r.TLS != nil) ||
+		(!p.noEncryptionOnly && sh != nil && (st == "DH-SHA1") == (at == "HMAC-SHA1"))
 	if h == nil || !slices.Contains(p.assocTypes, at) || !okSession {
 		suggest := p.assocTypes[0]
 		session := "DH-SHA256"
-		if suggest == "HMAC-SHA1" {
+		switch {
+		case p.noEncryptionOnly:
+			session = "no-encryption"
+		case suggest == "HMAC-SHA1":
 			session = "DH-SHA1"
 		}
 		keyValue(w, http.StatusBadRequest, "ns", openIDNS, "error", "unsupported association or session type",
