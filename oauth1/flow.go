@@ -196,24 +196,8 @@ func (b *oauth1Backend) identity(ctx context.Context, tok *backend.Token) (*back
 	if resp == nil {
 		resp = map[string]any{}
 	}
-	details := oauth2.MapDetails(resp, b.details, b.hooks.MapDetails)
-	uid, err := b.uid(resp, details)
-	if err != nil {
-		return nil, err
-	}
 	extra, keep := b.loadExtraData(resp, tok)
-	return &backend.Identity{
-		UID:            uid,
-		Details:        details,
-		Response:       resp,
-		Token:          tok,
-		ExtraData:      extra,
-		KeepOldIfEmpty: keep,
-	}, nil
-}
-
-func (b *oauth1Backend) uid(resp map[string]any, d backend.Details) (string, error) {
-	return provider.UID(b.name, b.idKey, resp, d, b.hooks.UID)
+	return provider.NewIdentity(b.name, b.idKey, resp, oauth2.MapDetails(resp, b.details, b.hooks.MapDetails), b.hooks.UID, tok, extra, keep)
 }
 
 // loadExtraData builds the association's extra data the way

@@ -267,20 +267,8 @@ func (b *oauth2Backend) identityFrom(tok *backend.Token, resp map[string]any) (*
 	if resp == nil {
 		resp = map[string]any{}
 	}
-	details := b.mapDetails(resp)
-	uid, err := b.uid(resp, details)
-	if err != nil {
-		return nil, err
-	}
 	extra, keep := b.loadExtraData(resp, tok)
-	return &backend.Identity{
-		UID:            uid,
-		Details:        details,
-		Response:       resp,
-		Token:          tok,
-		ExtraData:      extra,
-		KeepOldIfEmpty: keep,
-	}, nil
+	return provider.NewIdentity(b.name, b.idKey, resp, b.mapDetails(resp), b.hooks.UID, tok, extra, keep)
 }
 
 // tokenRequest calls a token endpoint with client authentication and

@@ -94,10 +94,6 @@ func mapDetails(resp map[string]any, m DetailsMapping, adjust func(map[string]an
 	return d
 }
 
-func (b *oauth2Backend) uid(resp map[string]any, d backend.Details) (string, error) {
-	return provider.UID(b.name, b.idKey, resp, d, b.hooks.UID)
-}
-
 // loadExtraData builds the association's extra data with
 // python-social-auth's keys.
 func (b *oauth2Backend) loadExtraData(resp map[string]any, tok *backend.Token) (map[string]any, map[string]bool) {

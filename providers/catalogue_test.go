@@ -81,24 +81,7 @@ func TestCatalogue(t *testing.T) {
 			}
 
 			// Without settings, Build names what is missing; fill it in.
-			_, err := spec.Build(testConfig(spec.Name, settings.Map{}))
-			required := missingSettings(err)
-			for _, name := range []string{"KEY", "SECRET"} {
-				if !slices.Contains(required, oauth2.SettingName(spec.Name, name)) {
-					t.Errorf("Build without settings does not report %s: %v", oauth2.SettingName(spec.Name, name), err)
-				}
-			}
-			m := settings.Map{}
-			for _, name := range required {
-				m[name] = sampleValue(name)
-			}
-			b, err := spec.Build(testConfig(spec.Name, m))
-			if err != nil {
-				t.Fatalf("Build with %v: %v", m, err)
-			}
-			if b.Name() != spec.Name {
-				t.Errorf("Name() = %q", b.Name())
-			}
+			b, required, m := buildWithRequired(t, spec)
 			for _, name := range required {
 				without := settings.Map{}
 				for k, v := range m {
@@ -248,4 +231,31 @@ func TestGenericBackendNeedsEndpoints(t *testing.T) {
 	if authURL.Query().Get("scope") != "openid email" {
 		t.Errorf("scope = %q", authURL.Query().Get("scope"))
 	}
+}
+
+// buildWithRequired builds spec with only the settings its Build reports
+// missing (KEY and SECRET must be among them), filled with sample values.
+// It returns the backend, the full names of those settings and the values
+// used.
+func buildWithRequired(t *testing.T, spec backend.Spec) (backend.Backend, []string, settings.Map) {
+	t.Helper()
+	_, err := spec.Build(testConfig(spec.Name, settings.Map{}))
+	required := missingSettings(err)
+	for _, name := range []string{"KEY", "SECRET"} {
+		if !slices.Contains(required, oauth2.SettingName(spec.Name, name)) {
+			t.Errorf("Build without settings does not report %s: %v", oauth2.SettingName(spec.Name, name), err)
+		}
+	}
+	m := settings.Map{}
+	for _, name := range required {
+		m[name] = sampleValue(name)
+	}
+	b, err := spec.Build(testConfig(spec.Name, m))
+	if err != nil {
+		t.Fatalf("Build with %v: %v", m, err)
+	}
+	if b.Name() != spec.Name {
+		t.Errorf("Name() = %q", b.Name())
+	}
+	return b, required, m
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/socialauth/socialauth/backend"
-	"github.com/socialauth/socialauth/oauth2"
 	"github.com/socialauth/socialauth/settings"
 	"github.com/socialauth/socialauth/socialerr"
 	"github.com/socialauth/socialauth/socialtest"
@@ -63,24 +62,7 @@ func checkOAuth1Spec(t *testing.T, spec backend.Spec) {
 			t.Errorf("Lookup(%q) = %v, %v", alias, got.Name, ok)
 		}
 	}
-	_, err := spec.Build(testConfig(spec.Name, settings.Map{}))
-	required := missingSettings(err)
-	for _, name := range []string{"KEY", "SECRET"} {
-		if !slices.Contains(required, oauth2.SettingName(spec.Name, name)) {
-			t.Errorf("Build without settings does not report %s: %v", oauth2.SettingName(spec.Name, name), err)
-		}
-	}
-	m := settings.Map{}
-	for _, name := range required {
-		m[name] = sampleValue(name)
-	}
-	b, err := spec.Build(testConfig(spec.Name, m))
-	if err != nil {
-		t.Fatalf("Build with %v: %v", m, err)
-	}
-	if b.Name() != spec.Name {
-		t.Errorf("Name() = %q", b.Name())
-	}
+	b, required, m := buildWithRequired(t, spec)
 	if _, ok := b.(backend.TokenAuthenticator); !ok {
 		t.Error("an OAuth 1.0a backend cannot log in from a token pair")
 	}
@@ -121,7 +103,7 @@ func checkOAuth1Spec(t *testing.T, spec backend.Spec) {
 			fm[k] = v
 		}
 	}
-	b, err = spec.Build(testConfig(spec.Name, fm))
+	b, err := spec.Build(testConfig(spec.Name, fm))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -263,3 +263,16 @@ func UID(backendName, idKey string, resp map[string]any, d backend.Details,
 	}
 	return uid, nil
 }
+
+// NewIdentity assembles the Identity of a login from its user data resp
+// (nil means none), its details already mapped from resp, and the
+// protocol's extra data; the uid comes from [UID].
+func NewIdentity(backendName, idKey string, resp map[string]any, d backend.Details,
+	uidHook func(map[string]any, backend.Details) (string, error),
+	tok *backend.Token, extra map[string]any, keep map[string]bool) (*backend.Identity, error) {
+	uid, err := UID(backendName, idKey, resp, d, uidHook)
+	if err != nil {
+		return nil, err
+	}
+	return &backend.Identity{UID: uid, Details: d, Response: resp, Token: tok, ExtraData: extra, KeepOldIfEmpty: keep}, nil
+}
